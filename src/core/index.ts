@@ -1,0 +1,2 @@
+export * from './errors.js';
+export { FLOTILLA_VERSION } from './version.js';

@@ -1,0 +1,181 @@
+/**
+ * The driver contract: everything Flotilla asks of a container runtime, in runtime-neutral terms.
+ * `docker/` implements it over the Engine API; `fake/` in memory for unit tests. Nothing outside
+ * `runtime/` imports a driver's internals or dockerode types.
+ */
+import type { ServiceSpec } from '../spec/types.js';
+
+export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead' | 'removing';
+export type HealthState = 'starting' | 'healthy' | 'unhealthy';
+
+/** A container Flotilla created, as the runtime reports it (labels are the truth). */
+export interface ObservedContainer {
+  id: string;
+  /** Without the leading slash. */
+  name: string;
+  project: string;
+  service: string;
+  replica: number;
+  configHash: string;
+  /** Image id the container runs (`sha256:…`). */
+  imageId: string;
+  state: ContainerState;
+  /** Absent when the container has no healthcheck. */
+  health?: HealthState;
+  /** Meaningful when `state` is `exited` or `dead`. */
+  exitCode: number;
+  labels: Record<string, string>;
+  ports: PublishedPort[];
+}
+
+export interface PublishedPort {
+  hostIp: string;
+  hostPort: number;
+  containerPort: number;
+  protocol: string;
+}
+
+export interface ObservedNetwork {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+}
+
+export interface ObservedVolume {
+  name: string;
+  labels: Record<string, string>;
+}
+
+/** What runs for one project, found by its labels. */
+export interface ObservedState {
+  containers: ObservedContainer[];
+  networks: ObservedNetwork[];
+  volumes: ObservedVolume[];
+}
+
+export interface ImageInfo {
+  id: string;
+  /** `name@sha256:…` for images that came from or went to a registry; empty for local builds. */
+  repoDigests: string[];
+  labels: Record<string, string>;
+}
+
+export interface NetworkRequest {
+  name: string;
+  driver: string;
+  driverOpts: Record<string, string>;
+  internal: boolean;
+  attachable: boolean;
+  enableIpv6: boolean;
+  ipam?: { driver?: string; config: { subnet?: string; gateway?: string; ipRange?: string }[] };
+  labels: Record<string, string>;
+}
+
+export interface VolumeRequest {
+  name: string;
+  driver: string;
+  driverOpts: Record<string, string>;
+  labels: Record<string, string>;
+}
+
+/** A file placed in the container before it starts (secrets and configs). */
+export type ContainerFile =
+  /** Bind-mounted read-only from the host. */
+  | { target: string; hostPath: string }
+  /** Copied into the container; never written to disk on the host, never put in a label. */
+  | { target: string; content: Buffer; mode: number; uid: number; gid: number };
+
+/** Everything needed to create one replica of a service. */
+export interface ContainerRequest {
+  name: string;
+  /** Image to run: an id (`sha256:…`) so the container never follows a moved tag. */
+  image: string;
+  service: ServiceSpec;
+  replica: number;
+  labels: Record<string, string>;
+  /** Networks by engine name, with aliases (the service name is always one). First is primary. */
+  networks: { name: string; aliases: string[]; ipv4Address?: string; ipv6Address?: string }[];
+  /** Compose volume key → engine volume name, for `type: volume` mounts with a source. */
+  volumeNames: Record<string, string>;
+  /** `network_mode: service:x` resolved to a container id. */
+  networkModeContainer?: string;
+  files: ContainerFile[];
+}
+
+export interface BuildRequest {
+  /** Absolute path of the context directory. */
+  context: string;
+  dockerfile: string;
+  args: Record<string, string>;
+  target?: string;
+  labels: Record<string, string>;
+  /** References to tag the result with. */
+  tags: string[];
+}
+
+export interface LogOptions {
+  follow: boolean;
+  /** Lines from the end; undefined: all. */
+  tail?: number;
+  /** Unix seconds. */
+  since?: number;
+  timestamps: boolean;
+  signal?: AbortSignal;
+}
+
+export interface LogLine {
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+export interface ExecOptions {
+  command: string[];
+  tty: boolean;
+  /** Attach this stream as the command's stdin. */
+  stdin?: NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env?: string[];
+  user?: string;
+  workdir?: string;
+}
+
+/** Progress of a long operation (pull, build), one line at a time. */
+export type ProgressListener = (line: string) => void;
+
+/** A container runtime. */
+export interface Driver {
+  /** Where the driver talks to, for messages: `unix:///var/run/docker.sock`. */
+  readonly endpoint: string;
+  /** Fails with a RuntimeError naming the endpoint and how to start the runtime when unreachable. */
+  ping(): Promise<void>;
+  /** Containers, networks and volumes labelled with this project. */
+  observe(project: string): Promise<ObservedState>;
+  /** Host ports published by every running container on the engine, any project. */
+  publishedPorts(): Promise<(PublishedPort & { container: string })[]>;
+
+  inspectImage(reference: string): Promise<ImageInfo | undefined>;
+  pullImage(reference: string, onProgress?: ProgressListener): Promise<ImageInfo>;
+  buildImage(request: BuildRequest, onProgress?: ProgressListener): Promise<ImageInfo>;
+
+  inspectNetwork(name: string): Promise<ObservedNetwork | undefined>;
+  createNetwork(request: NetworkRequest): Promise<void>;
+  removeNetwork(name: string): Promise<void>;
+
+  inspectVolume(name: string): Promise<ObservedVolume | undefined>;
+  createVolume(request: VolumeRequest): Promise<void>;
+  removeVolume(name: string): Promise<void>;
+
+  /** Returns the new container's id. Fails with code CONTAINER_NAME_CONFLICT when the name is taken. */
+  createContainer(request: ContainerRequest): Promise<string>;
+  inspectContainer(idOrName: string): Promise<ObservedContainer | undefined>;
+  startContainer(id: string): Promise<void>;
+  /** Sends the stop signal, then SIGKILL after `timeoutSeconds`. No error when already stopped. */
+  stopContainer(id: string, timeoutSeconds: number): Promise<void>;
+  restartContainer(id: string, timeoutSeconds: number): Promise<void>;
+  /** Forced removal; `volumes` also removes anonymous volumes. No error when already gone. */
+  removeContainer(id: string, options: { volumes: boolean }): Promise<void>;
+  containerLogs(id: string, options: LogOptions): AsyncIterable<LogLine>;
+  /** Runs a command in a running container; resolves to its exit code. */
+  exec(id: string, options: ExecOptions): Promise<number>;
+}

@@ -1,0 +1,221 @@
+/**
+ * The resolved stack: what the Compose loader hands to every other part of Flotilla.
+ *
+ * Every short syntax is expanded to its long form, every default applied, every relative path
+ * made absolute, every variable interpolated; the only optional fields left are those whose
+ * absence means something (no image given, no healthcheck declared, no user set).
+ * Durations stay in Compose's Go-style text form (`1m30s`) so `flotilla config` prints what users
+ * wrote; `parseDuration` in ./duration.ts turns them into milliseconds.
+ */
+
+/** A resolved Compose project. */
+export interface Stack {
+  /** Project name: `-p`, else COMPOSE_PROJECT_NAME, else top-level `name:`, else the directory of the first file. */
+  name: string;
+  /** Directory that relative paths were resolved against (the first file's directory, or --project-directory). */
+  workingDir: string;
+  /** Absolute paths of the Compose files, in merge order (includes first, then `-f` order). */
+  files: string[];
+  /** Enabled services only (profiles applied), keyed by name, in sorted order. */
+  services: Record<string, ServiceSpec>;
+  /** Networks; `default` is added when a service uses it (explicitly or by having no `networks:`). */
+  networks: Record<string, NetworkSpec>;
+  volumes: Record<string, VolumeSpec>;
+  secrets: Record<string, SecretSpec>;
+  configs: Record<string, ConfigSpec>;
+  /** Flotilla's settings from the top-level `x-flotilla` block, defaults applied. */
+  flotilla: StackFlotillaSettings;
+  /** Other top-level `x-` keys, kept verbatim and otherwise ignored. */
+  extensions: Record<string, unknown>;
+}
+
+/** Top-level `x-flotilla`. Grows with later capabilities (mesh, tests, experiments). */
+export interface StackFlotillaSettings {
+  /** Seconds `up --wait` and dependency conditions wait before failing. Default 300. */
+  waitTimeoutSeconds: number;
+}
+
+/** Per-service `x-flotilla`: no settings yet; later capabilities (tests, mesh) add theirs here. */
+export type ServiceFlotillaSettings = Record<string, never>;
+
+export type RestartPolicy = 'no' | 'always' | 'unless-stopped' | `on-failure` | `on-failure:${number}`;
+export type PullPolicy = 'always' | 'never' | 'missing' | 'build' | 'daily' | 'weekly';
+export type DependencyCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';
+
+/** A resolved service. */
+export interface ServiceSpec {
+  name: string;
+  /**
+   * The image to run. When the service has `build:` and no `image:`, this is `<project>-<service>`
+   * (what Compose names it), so every service has an image reference.
+   */
+  image: string;
+  build?: BuildSpec;
+  /** Exec form; a string command is split the way a POSIX shell would. `undefined`: the image's. */
+  command?: string[];
+  entrypoint?: string[];
+  /** Environment after env_file and `environment` are merged; a bare `KEY` takes the value from the shell or .env, and is dropped when unset there. */
+  environment: Record<string, string>;
+  ports: PortSpec[];
+  expose: string[];
+  volumes: ServiceVolume[];
+  /** Networks the service joins; empty when `network_mode` is set. */
+  networks: Record<string, ServiceNetwork>;
+  /** `host`, `none`, `bridge`, `service:<name>`, `container:<id>`. */
+  networkMode?: string;
+  dependsOn: Record<string, Dependency>;
+  healthcheck?: Healthcheck;
+  restart: RestartPolicy;
+  deploy?: DeploySpec;
+  /** Replicas to run: `deploy.replicas`, else `scale`, else 1. */
+  replicas: number;
+  labels: Record<string, string>;
+  user?: string;
+  workingDir?: string;
+  init?: boolean;
+  stopSignal?: string;
+  /** Go-style duration; default `10s`. */
+  stopGracePeriod: string;
+  secrets: FileGrant[];
+  configs: FileGrant[];
+  /** `host:ip` pairs, in order. */
+  extraHosts: { host: string; ip: string }[];
+  hostname?: string;
+  domainname?: string;
+  capAdd: string[];
+  capDrop: string[];
+  readOnly: boolean;
+  privileged: boolean;
+  tty: boolean;
+  stdinOpen: boolean;
+  ulimits: Record<string, { soft: number; hard: number }>;
+  logging?: { driver?: string; options: Record<string, string> };
+  pullPolicy: PullPolicy;
+  /** Profiles the service belongs to (empty: always enabled). */
+  profiles: string[];
+  flotilla: ServiceFlotillaSettings;
+  /** The service's own `x-` keys other than `x-flotilla`, kept verbatim. */
+  extensions: Record<string, unknown>;
+}
+
+export interface BuildSpec {
+  /** Absolute path (or a git/URL context, kept verbatim). */
+  context: string;
+  /** Relative to the context; default `Dockerfile`. */
+  dockerfile: string;
+  args: Record<string, string>;
+  target?: string;
+  labels: Record<string, string>;
+}
+
+export interface PortSpec {
+  /** Container port. */
+  target: number;
+  /** Host port or range (`8080`, `8080-8090`); absent: Docker picks an ephemeral port. */
+  published?: string;
+  /** Host IP to bind; absent: all interfaces. */
+  hostIp?: string;
+  protocol: 'tcp' | 'udp' | 'sctp';
+  mode: 'ingress' | 'host';
+}
+
+export type ServiceVolume =
+  | { type: 'volume'; source?: string; target: string; readOnly: boolean; nocopy: boolean }
+  | { type: 'bind'; source: string; target: string; readOnly: boolean; createHostPath: boolean }
+  | { type: 'tmpfs'; target: string; size?: number; mode?: number };
+
+export interface ServiceNetwork {
+  aliases: string[];
+  ipv4Address?: string;
+  ipv6Address?: string;
+}
+
+export interface Dependency {
+  condition: DependencyCondition;
+  /** Restart this service when the dependency is recreated or restarted. */
+  restart: boolean;
+  /** When false, a missing or disabled dependency is skipped with a warning. */
+  required: boolean;
+}
+
+/** A declared healthcheck; `disable: true` turns off the image's own. */
+export type Healthcheck =
+  | { disable: true }
+  | {
+      disable: false;
+      /** Docker form: `['CMD', ...]`, `['CMD-SHELL', '...']`, or `['NONE']`. */
+      test: string[];
+      interval: string;
+      timeout: string;
+      retries: number;
+      startPeriod: string;
+      startInterval: string;
+    };
+
+export interface DeploySpec {
+  mode: 'replicated' | 'global';
+  replicas?: number;
+  resources: {
+    limits?: { cpus?: number; memory?: number; pids?: number };
+    reservations?: { cpus?: number; memory?: number };
+  };
+  restartPolicy?: { condition: 'none' | 'on-failure' | 'any'; delay?: string; maxAttempts?: number; window?: string };
+  updateConfig?: UpdateConfig;
+  rollbackConfig?: UpdateConfig;
+  labels: Record<string, string>;
+  placement?: { constraints: string[]; preferences: { spread: string }[] };
+}
+
+export interface UpdateConfig {
+  parallelism: number;
+  delay: string;
+  failureAction: 'continue' | 'rollback' | 'pause';
+  monitor: string;
+  maxFailureRatio: number;
+  order: 'stop-first' | 'start-first';
+}
+
+/** A secret or config granted to a service, as a file inside the container. */
+export interface FileGrant {
+  source: string;
+  /** Absolute path in the container; default `/run/secrets/<source>` or `/<source>` for configs. */
+  target: string;
+  uid?: string;
+  gid?: string;
+  mode?: number;
+}
+
+export interface NetworkSpec {
+  /** Name on the engine: `<project>_<key>` unless `name:` or external. */
+  name: string;
+  external: boolean;
+  driver: string;
+  driverOpts: Record<string, string>;
+  internal: boolean;
+  attachable: boolean;
+  enableIpv6: boolean;
+  ipam?: { driver?: string; config: { subnet?: string; gateway?: string; ipRange?: string }[] };
+  labels: Record<string, string>;
+}
+
+export interface VolumeSpec {
+  /** Name on the engine: `<project>_<key>` unless `name:` or external. */
+  name: string;
+  external: boolean;
+  driver: string;
+  driverOpts: Record<string, string>;
+  labels: Record<string, string>;
+}
+
+/** A secret: from a file (absolute path) or an environment variable of the Flotilla process. */
+export type SecretSpec =
+  | { name: string; external: boolean; file: string }
+  | { name: string; external: boolean; environment: string }
+  | { name: string; external: true };
+
+/** A config: like a secret, plus inline `content`. */
+export type ConfigSpec =
+  | { name: string; external: boolean; file: string }
+  | { name: string; external: boolean; environment: string }
+  | { name: string; external: boolean; content: string }
+  | { name: string; external: true };
