@@ -152,7 +152,7 @@ export interface Driver {
   /** Containers, networks and volumes labelled with this project. */
   observe(project: string): Promise<ObservedState>;
   /** Host ports published by every running container on the engine, any project. */
-  publishedPorts(): Promise<(PublishedPort & { container: string })[]>;
+  publishedPorts(): Promise<(PublishedPort & { containerId: string; containerName: string })[]>;
 
   inspectImage(reference: string): Promise<ImageInfo | undefined>;
   pullImage(reference: string, onProgress?: ProgressListener): Promise<ImageInfo>;

@@ -18,6 +18,8 @@ export interface Stack {
   files: string[];
   /** Enabled services only (profiles applied), keyed by name, in sorted order. */
   services: Record<string, ServiceSpec>;
+  /** Services declared but not enabled by the active profiles: their containers are not orphans. */
+  disabledServices: string[];
   /** Networks; `default` is added when a service uses it (explicitly or by having no `networks:`). */
   networks: Record<string, NetworkSpec>;
   volumes: Record<string, VolumeSpec>;

@@ -1,0 +1,83 @@
+import { ExitCode } from '../../core/errors.js';
+import type { ObservedContainer, PublishedPort } from '../../runtime/driver.js';
+import { Label } from '../../runtime/labels.js';
+import { commandContext, type GlobalOptions } from '../context.js';
+import { renderTable } from '../output/table.js';
+
+/** One row of `ps`, also its JSON form. */
+interface ContainerRow {
+  service: string;
+  replica: number;
+  name: string;
+  id: string;
+  state: string;
+  health: string | null;
+  exitCode: number | null;
+  ports: PublishedPort[];
+  image: string;
+  imageId: string;
+  digest: string | null;
+}
+
+/** `flotilla ps [SERVICE...]`. */
+export async function run(services: string[], options: { output: 'table' | 'json' }, global: GlobalOptions): Promise<number> {
+  const { stack, driver } = await commandContext(global);
+  const state = await driver.observe(stack.name);
+  const containers = state.containers
+    .filter((container) => services.length === 0 || services.includes(container.service))
+    .sort((a, b) => a.service.localeCompare(b.service) || a.replica - b.replica);
+  const imageIds = [...new Set(containers.map((container) => container.imageId))];
+  const infos = await Promise.all(imageIds.map((id) => driver.inspectImage(id)));
+  const digestOf = new Map(imageIds.map((id, index) => [id, infos[index]?.repoDigests[0] ?? null]));
+  const rows = containers.map((container) => toRow(container, digestOf.get(container.imageId) ?? null));
+
+  if (options.output === 'json') {
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  } else if (rows.length === 0) {
+    process.stderr.write(`No containers for project ${stack.name}.\n`);
+  } else {
+    process.stdout.write(
+      renderTable(
+        ['SERVICE', '#', 'NAME', 'STATE', 'HEALTH', 'PORTS', 'IMAGE', 'DIGEST'],
+        rows.map((row) => [
+          row.service,
+          String(row.replica),
+          row.name,
+          row.state === 'exited' ? `exited (${row.exitCode ?? '?'})` : row.state,
+          row.health ?? '-',
+          row.ports.map(formatPort).join(', ') || '-',
+          row.image,
+          shortDigest(row.digest ?? row.imageId),
+        ]),
+      ),
+    );
+  }
+  return ExitCode.ok;
+}
+
+function toRow(container: ObservedContainer, digest: string | null): ContainerRow {
+  return {
+    service: container.service,
+    replica: container.replica,
+    name: container.name,
+    id: container.id,
+    state: container.state,
+    health: container.health ?? null,
+    exitCode: container.state === 'exited' || container.state === 'dead' ? container.exitCode : null,
+    ports: container.ports,
+    image: container.labels[Label.image] ?? container.imageId,
+    imageId: container.imageId,
+    digest,
+  };
+}
+
+function formatPort(port: PublishedPort): string {
+  const host = port.hostIp === '' ? '0.0.0.0' : port.hostIp;
+  return `${host}:${port.hostPort}->${port.containerPort}/${port.protocol}`;
+}
+
+/** `sha256:` and the first 12 hex digits, enough to tell images apart. */
+function shortDigest(value: string): string {
+  const at = value.lastIndexOf('sha256:');
+  return at < 0 ? value : value.slice(at, at + 'sha256:'.length + 12);
+}

@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+/**
+ * The `flotilla` CLI: a thin adapter that maps flags to options and calls the API. Each command's
+ * module is imported only when that command runs, so `--help` and start-up stay fast.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { FLOTILLA_VERSION } from '../core/version.js';
+import { handleFailure } from './failure.js';
+import type { GlobalOptions } from './context.js';
+
+const program = new Command('flotilla')
+  .description('Build, run, test and observe Docker-based microservices from the Compose file you already have.')
+  .version(FLOTILLA_VERSION)
+  .option('-f, --file <path>', 'Compose file (repeatable; merged in order)', collect, [])
+  .option('-p, --project-name <name>', 'project name (default: name:, else the directory)')
+  .option('--project-directory <dir>', 'directory relative paths are resolved against')
+  .option('--env-file <path>', 'environment file for interpolation (repeatable; default .env)', collect, [])
+  .option('--profile <name>', 'enable a profile (repeatable)', collect, [])
+  .showHelpAfterError()
+  .configureHelp({ sortSubcommands: false });
+
+const output = (choices: string[], fallback: string) =>
+  new Option('-o, --output <format>', 'output format').choices(choices).default(fallback);
+
+program
+  .command('config')
+  .description('print the resolved stack, every default applied')
+  .addOption(output(['yaml', 'json'], 'yaml'))
+  .option('--services', 'print only the service names')
+  .action(lazy('./commands/config.js'));
+
+program
+  .command('up')
+  .description('create and start the stack, dependencies first; idempotent')
+  .argument('[services...]', 'services to bring up, with their dependencies (default: all)')
+  .option('--dry-run', 'print the plan and change nothing')
+  .option('--wait', 'return once every service is healthy (or running, or completed)')
+  .option('--wait-timeout <seconds>', 'give up waiting after this long', parseSeconds)
+  .option('--build', 'build images even when they exist')
+  .option('--force-recreate', 'recreate containers even when their config did not change')
+  .option('--no-recreate', 'never recreate existing containers')
+  .option('--remove-orphans', 'remove containers of services no longer in the stack')
+  .addOption(output(['text', 'json'], 'text'))
+  .action(lazy('./commands/up.js'));
+
+program
+  .command('down')
+  .description('stop and remove the containers and networks of the stack')
+  .option('-v, --volumes', 'also remove the named volumes the stack declares')
+  .option('--remove-orphans', 'also remove containers of services no longer in the stack')
+  .option('--dry-run', 'print the plan and change nothing')
+  .addOption(output(['text', 'json'], 'text'))
+  .action(lazy('./commands/down.js'));
+
+program
+  .command('ps')
+  .description('list the containers of the stack')
+  .argument('[services...]', 'only these services')
+  .addOption(output(['table', 'json'], 'table'))
+  .action(lazy('./commands/ps.js'));
+
+program
+  .command('logs')
+  .description('print the logs of the stack’s containers')
+  .argument('[services...]', 'only these services')
+  .option('-f, --follow', 'keep printing new lines')
+  .option('--since <time>', 'only lines since a time: a duration ago (10m, 1h30m) or an RFC 3339 timestamp')
+  .option('--tail <lines>', 'only the last N lines of each container', parseCount)
+  .option('-t, --timestamps', 'prefix each line with its timestamp')
+  .option('--no-prefix', 'do not prefix lines with the container name')
+  .action(lazy('./commands/logs.js'));
+
+program
+  .command('exec')
+  .description('run a command in a running container of a service')
+  .argument('<service>', 'the service')
+  .argument('<command...>', 'the command and its arguments')
+  .option('--index <n>', 'which replica (default 1)', parseCount, 1)
+  .option('-T, --no-tty', 'do not allocate a TTY')
+  .option('-u, --user <user>', 'run as this user')
+  .option('-w, --workdir <dir>', 'working directory')
+  .option('-e, --env <KEY=VALUE>', 'set a variable (repeatable)', collect, [])
+  .passThroughOptions()
+  .action(lazy('./commands/exec.js'));
+
+for (const [name, description] of [
+  ['start', 'start stopped containers, dependencies first'],
+  ['stop', 'stop running containers, dependents first'],
+  ['restart', 'restart containers'],
+] as const) {
+  program
+    .command(name)
+    .description(description)
+    .argument('[services...]', 'only these services (default: all)')
+    .option('--dry-run', 'print the plan and change nothing')
+    .addOption(output(['text', 'json'], 'text'))
+    .action(lazy('./commands/lifecycle.js', name));
+}
+
+/** Commands export `run(args, options, global)`; the module loads only when its command runs. */
+function lazy(module: string, variant?: string) {
+  return async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    const options = command.opts();
+    const positional = args.slice(0, -2);
+    const global: GlobalOptions = program.opts();
+    try {
+      const { run } = (await import(module)) as { run: (...a: unknown[]) => Promise<number> };
+      process.exitCode = await run(...(variant ? [variant] : []), ...positional, options, global);
+    } catch (error) {
+      process.exitCode = handleFailure(error);
+    }
+  };
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new InvalidArgumentError(`expected a number of seconds, got "${value}"`);
+  return seconds;
+}
+
+function parseCount(value: string): number {
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 0) throw new InvalidArgumentError(`expected a whole number, got "${value}"`);
+  return count;
+}
+
+program.exitOverride((error) => {
+  process.exit(error.exitCode === 0 ? 0 : 2);
+});
+await program.parseAsync(process.argv);

@@ -1,0 +1,94 @@
+/**
+ * Dependency conditions and readiness: when a service counts as started, healthy, completed or
+ * ready, judged from what the runtime reports about its containers.
+ */
+import { FlotillaError } from '../core/errors.js';
+import type { Driver, ObservedContainer } from '../runtime/driver.js';
+import type { DependencyCondition, Stack } from '../spec/types.js';
+import { containerName, isJob } from './names.js';
+
+/** A dependency condition, or `ready` for `up --wait`: healthy when checked, done for jobs, else running. */
+export type Condition = DependencyCondition | 'ready';
+
+export type ConditionStatus = { met: true } | { met: false; failed?: string };
+
+/** Whether one container meets a condition; `failed` when it never will. */
+export function conditionStatus(container: ObservedContainer | undefined, condition: Condition, job: boolean): ConditionStatus {
+  if (!container) return { met: false, failed: 'container is missing' };
+  const stopped = container.state === 'exited' || container.state === 'dead';
+  const exited = `exited with code ${container.exitCode}`;
+  const wanted = condition === 'ready' ? (container.health ? 'service_healthy' : job ? 'service_completed_successfully' : 'service_started') : condition;
+  switch (wanted) {
+    case 'service_started':
+      if (container.state === 'running' || stopped) return condition === 'ready' && stopped ? { met: false, failed: exited } : { met: true };
+      return container.state === 'created' ? { met: false, failed: 'was never started' } : { met: false };
+    case 'service_healthy':
+      if (container.health === 'healthy' && container.state === 'running') return { met: true };
+      if (stopped) return { met: false, failed: exited };
+      if (container.health === 'unhealthy') return { met: false, failed: 'is unhealthy' };
+      if (container.health === undefined && container.state === 'running') return { met: false, failed: 'has no healthcheck' };
+      return { met: false };
+    case 'service_completed_successfully':
+      if (stopped) return container.exitCode === 0 ? { met: true } : { met: false, failed: exited };
+      return { met: false };
+  }
+}
+
+/** A service that did not reach its condition; carries the container to show logs from. */
+export class ServiceFailedError extends FlotillaError {
+  override readonly name = 'ServiceFailedError';
+  constructor(
+    readonly service: string,
+    readonly container: string,
+    reason: string,
+  ) {
+    super('SERVICE_FAILED', `service ${service}: container ${container} ${reason}`);
+  }
+}
+
+export interface WaitContext {
+  driver: Driver;
+  stack: Stack;
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+  pollMs?: number;
+}
+
+/** Resolves when every replica of the service meets the condition; throws ServiceFailedError otherwise. */
+export async function waitForService(context: WaitContext, service: string, condition: Condition): Promise<void> {
+  const spec = context.stack.services[service];
+  if (!spec) return;
+  const job = isJob(context.stack.services, service);
+  const names = Array.from({ length: spec.replicas }, (_, index) => containerName(context.stack.name, service, index + 1));
+  const deadline = Date.now() + context.timeoutMs;
+  const pending = new Set(names);
+  while (pending.size > 0) {
+    if (context.signal?.aborted) throw new FlotillaError('INTERRUPTED', 'interrupted');
+    const checks = await Promise.all([...pending].map(async (name) => [name, await context.driver.inspectContainer(name)] as const));
+    for (const [name, container] of checks) {
+      const status = conditionStatus(container, condition, job);
+      if (status.met) pending.delete(name);
+      else if (status.failed) throw new ServiceFailedError(service, name, status.failed);
+    }
+    if (pending.size === 0) return;
+    if (Date.now() > deadline) {
+      const first = [...pending][0] ?? service;
+      throw new ServiceFailedError(service, first, `did not become ${describe(condition)} within ${Math.round(context.timeoutMs / 1000)}s`);
+    }
+    await sleep(context.pollMs ?? 200, context.signal);
+  }
+}
+
+function describe(condition: Condition): string {
+  return condition === 'ready' ? 'ready' : condition.replace('service_', '').replace('_', ' ');
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}

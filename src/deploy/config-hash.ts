@@ -1,0 +1,24 @@
+import { createHash } from 'node:crypto';
+import { stableStringify } from '../core/stable-json.js';
+import type { ServiceSpec, Stack } from '../spec/types.js';
+
+/**
+ * The hash of everything that shapes a service's containers. A container whose label differs
+ * from it is recreated. Left out on purpose: the replica count (scaling adds or removes
+ * containers, it does not change them), dependencies and profiles (they order and select, they do
+ * not configure), the pull policy and the build section (the image id decides whether the image
+ * changed), and the rollout settings (they describe how to update, not what runs).
+ */
+export function serviceConfigHash(stack: Stack, service: ServiceSpec): string {
+  const { replicas: _replicas, dependsOn: _dependsOn, profiles: _profiles, pullPolicy: _pull, build: _build, deploy, ...shaping } = service;
+  const deployShaping = deploy && { resources: deploy.resources, restartPolicy: deploy.restartPolicy, labels: deploy.labels };
+  // Networks and volumes by their engine names, so renaming one recreates the services on it.
+  const networks = Object.keys(service.networks).map((key) => stack.networks[key]?.name ?? key);
+  const volumes = service.volumes.flatMap((mount) =>
+    mount.type === 'volume' && mount.source ? [stack.volumes[mount.source]?.name ?? mount.source] : [],
+  );
+  return createHash('sha256')
+    .update(stableStringify({ shaping, deploy: deployShaping, networks, volumes }))
+    .digest('hex')
+    .slice(0, 16);
+}

@@ -1,0 +1,10 @@
+export type { Operation, OperationType, Plan, ServiceSteps, Wait } from './plan.js';
+export { isEmptyPlan, operationsOf } from './plan.js';
+export { planText } from './plan-text.js';
+export { planUp, dependencyEdges, type UpOptions } from './plan-up.js';
+export { planDown, planStart, planStop, planRestart, type DownOptions } from './plan-lifecycle.js';
+export { observe } from './observe.js';
+export { execute, type ExecuteContext, type ExecuteResult, type ProgressEvent, type ServiceFailure } from './execute.js';
+export { up, type UpRequest, type UpResult } from './up.js';
+export { containerName } from './names.js';
+export { serviceConfigHash } from './config-hash.js';

@@ -1,0 +1,77 @@
+import { FlotillaError } from '../core/errors.js';
+import type { Driver } from '../runtime/driver.js';
+import type { Stack } from '../spec/types.js';
+import { waitForService, ServiceFailedError } from './conditions.js';
+import { execute, type ExecuteResult, type ProgressEvent, type ServiceFailure } from './execute.js';
+import { observe } from './observe.js';
+import type { Plan } from './plan.js';
+import { planUp, type UpOptions } from './plan-up.js';
+
+export interface UpRequest {
+  driver: Driver;
+  stack: Stack;
+  options: UpOptions;
+  /** Wait until every selected service is ready (healthy, running, or completed). */
+  wait: boolean;
+  /** Plan only. */
+  dryRun: boolean;
+  extraLabels: Record<string, string>;
+  env: Record<string, string | undefined>;
+  onProgress: (event: ProgressEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface UpResult extends ExecuteResult {
+  plan: Plan;
+}
+
+/** Observe → plan → execute (unless a dry run) → optionally wait for readiness. */
+export async function up(request: UpRequest): Promise<UpResult> {
+  const { driver, stack, options } = request;
+  const observation = await observe(driver, stack, options.services);
+  const plan = planUp(stack, observation, options);
+  if (request.dryRun) return { plan, failures: [], skipped: [] };
+  const result = await execute(plan, {
+    driver,
+    stack,
+    images: observation.images,
+    extraLabels: request.extraLabels,
+    env: request.env,
+    onProgress: request.onProgress,
+    signal: request.signal,
+  });
+  if (request.wait) {
+    const done = new Set([...result.failures.map((f) => f.service), ...result.skipped]);
+    const selected = options.services.length > 0 ? options.services : Object.keys(stack.services);
+    result.failures.push(...(await waitReady(request, selected.filter((name) => !done.has(name)))));
+  }
+  return { plan, ...result };
+}
+
+async function waitReady(request: UpRequest, services: string[]): Promise<ServiceFailure[]> {
+  const context = {
+    driver: request.driver,
+    stack: request.stack,
+    signal: request.signal,
+    timeoutMs: request.stack.flotilla.waitTimeoutSeconds * 1000,
+  };
+  const outcomes = await Promise.allSettled(
+    services.map(async (service) => {
+      await waitForService(context, service, 'ready');
+      request.onProgress({ resource: `service ${service}`, service, status: 'done', text: 'Ready' });
+    }),
+  );
+  return outcomes.flatMap((outcome, index): ServiceFailure[] => {
+    if (outcome.status === 'fulfilled') return [];
+    const error: unknown = outcome.reason;
+    if (error instanceof FlotillaError && error.code === 'INTERRUPTED') throw error;
+    const service = services[index] ?? '';
+    return [
+      {
+        service,
+        message: error instanceof Error ? error.message : String(error),
+        ...(error instanceof ServiceFailedError ? { container: error.container } : {}),
+      },
+    ];
+  });
+}

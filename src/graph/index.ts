@@ -1,0 +1,1 @@
+export { findCycle, topologicalOrder, withDependencies } from './dependency-graph.js';

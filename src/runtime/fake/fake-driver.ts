@@ -1,0 +1,192 @@
+/**
+ * An in-memory driver for unit tests of everything above the runtime. It keeps containers,
+ * networks, volumes and images in maps, records every call, and lets a test decide how a
+ * service's containers behave once started (healthy, unhealthy, exit with a code).
+ */
+import { FlotillaError, RuntimeError } from '../../core/errors.js';
+import type {
+  BuildRequest,
+  ContainerRequest,
+  Driver,
+  ImageInfo,
+  LogLine,
+  NetworkRequest,
+  ObservedContainer,
+  ObservedNetwork,
+  ObservedState,
+  ObservedVolume,
+  VolumeRequest,
+} from '../driver.js';
+import { Label } from '../labels.js';
+
+/** What a started container of a service does. */
+export type FakeBehaviour = { kind: 'run' } | { kind: 'unhealthy' } | { kind: 'exit'; code: number };
+
+export class FakeDriver implements Driver {
+  readonly endpoint = 'fake://';
+  readonly calls: string[] = [];
+  readonly containers = new Map<string, ObservedContainer>();
+  readonly networks = new Map<string, ObservedNetwork>();
+  readonly volumes = new Map<string, ObservedVolume>();
+  readonly images = new Map<string, ImageInfo>();
+  /** Behaviour per service name; default `run`. */
+  readonly behaviour = new Map<string, FakeBehaviour>();
+  /** Log lines per service name, returned by containerLogs. */
+  readonly logs = new Map<string, string[]>();
+  private nextId = 1;
+
+  addImage(reference: string, id = `sha256:${reference.replace(/\W/g, '')}`): void {
+    this.images.set(reference, { id, repoDigests: [], labels: {} });
+  }
+
+  ping(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  observe(project: string): Promise<ObservedState> {
+    const ofProject = <T extends { labels: Record<string, string> }>(items: Iterable<T>) =>
+      [...items].filter((item) => item.labels[Label.project] === project).map((item) => ({ ...item }));
+    return Promise.resolve({
+      containers: ofProject(this.containers.values()),
+      networks: ofProject(this.networks.values()),
+      volumes: ofProject(this.volumes.values()),
+    });
+  }
+
+  publishedPorts() {
+    return Promise.resolve(
+      [...this.containers.values()]
+        .filter((container) => container.state === 'running')
+        .flatMap((container) => container.ports.map((port) => ({ ...port, containerId: container.id, containerName: container.name }))),
+    );
+  }
+
+  inspectImage(reference: string): Promise<ImageInfo | undefined> {
+    return Promise.resolve(this.images.get(reference));
+  }
+
+  pullImage(reference: string): Promise<ImageInfo> {
+    this.calls.push(`pull ${reference}`);
+    this.addImage(reference);
+    return Promise.resolve(this.images.get(reference) as ImageInfo);
+  }
+
+  buildImage(request: BuildRequest): Promise<ImageInfo> {
+    this.calls.push(`build ${request.tags.join(',')}`);
+    const id = `sha256:built${this.nextId++}`;
+    for (const tag of request.tags) this.addImage(tag, id);
+    return Promise.resolve({ id, repoDigests: [], labels: request.labels });
+  }
+
+  inspectNetwork(name: string): Promise<ObservedNetwork | undefined> {
+    return Promise.resolve(this.networks.get(name));
+  }
+
+  createNetwork(request: NetworkRequest): Promise<void> {
+    this.calls.push(`create network ${request.name}`);
+    this.networks.set(request.name, { id: `net${this.nextId++}`, name: request.name, labels: request.labels });
+    return Promise.resolve();
+  }
+
+  removeNetwork(name: string): Promise<void> {
+    this.calls.push(`remove network ${name}`);
+    this.networks.delete(name);
+    return Promise.resolve();
+  }
+
+  inspectVolume(name: string): Promise<ObservedVolume | undefined> {
+    return Promise.resolve(this.volumes.get(name));
+  }
+
+  createVolume(request: VolumeRequest): Promise<void> {
+    this.calls.push(`create volume ${request.name}`);
+    this.volumes.set(request.name, { name: request.name, labels: request.labels });
+    return Promise.resolve();
+  }
+
+  removeVolume(name: string): Promise<void> {
+    this.calls.push(`remove volume ${name}`);
+    this.volumes.delete(name);
+    return Promise.resolve();
+  }
+
+  createContainer(request: ContainerRequest): Promise<string> {
+    this.calls.push(`create container ${request.name}`);
+    if ([...this.containers.values()].some((container) => container.name === request.name)) {
+      return Promise.reject(new RuntimeError('CONTAINER_NAME_CONFLICT', `container name ${request.name} is already in use`));
+    }
+    const id = `c${this.nextId++}`;
+    this.containers.set(id, {
+      id,
+      name: request.name,
+      project: request.labels[Label.project] ?? '',
+      service: request.service.name,
+      replica: request.replica,
+      configHash: request.labels[Label.configHash] ?? '',
+      imageId: request.image,
+      state: 'created',
+      exitCode: 0,
+      labels: request.labels,
+      ports: request.service.ports
+        .filter((port) => port.published !== undefined)
+        .map((port) => ({ hostIp: port.hostIp ?? '0.0.0.0', hostPort: Number(port.published), containerPort: port.target, protocol: port.protocol })),
+      ...(request.service.healthcheck && !request.service.healthcheck.disable ? { health: 'starting' as const } : {}),
+    });
+    return Promise.resolve(id);
+  }
+
+  inspectContainer(idOrName: string): Promise<ObservedContainer | undefined> {
+    const container = this.containers.get(idOrName) ?? [...this.containers.values()].find((c) => c.name === idOrName);
+    return Promise.resolve(container && { ...container });
+  }
+
+  startContainer(id: string): Promise<void> {
+    const container = this.mustGet(id);
+    this.calls.push(`start container ${container.name}`);
+    const behaviour = this.behaviour.get(container.service) ?? { kind: 'run' };
+    if (behaviour.kind === 'exit') {
+      Object.assign(container, { state: 'exited', exitCode: behaviour.code });
+      if (container.health) container.health = 'unhealthy';
+    } else {
+      container.state = 'running';
+      if (container.health) container.health = behaviour.kind === 'unhealthy' ? 'unhealthy' : 'healthy';
+    }
+    return Promise.resolve();
+  }
+
+  stopContainer(id: string): Promise<void> {
+    const container = this.mustGet(id);
+    this.calls.push(`stop container ${container.name}`);
+    if (container.state === 'running') Object.assign(container, { state: 'exited', exitCode: 137 });
+    return Promise.resolve();
+  }
+
+  async restartContainer(id: string): Promise<void> {
+    this.calls.push(`restart container ${this.mustGet(id).name}`);
+    await this.startContainer(id);
+    this.calls.pop();
+  }
+
+  removeContainer(id: string): Promise<void> {
+    const container = this.containers.get(id);
+    if (container) this.calls.push(`remove container ${container.name}`);
+    this.containers.delete(id);
+    return Promise.resolve();
+  }
+
+  async *containerLogs(id: string): AsyncIterable<LogLine> {
+    const container = await this.inspectContainer(id);
+    for (const text of this.logs.get(container?.service ?? '') ?? []) yield { stream: 'stdout', text };
+  }
+
+  exec(id: string, options: { command: string[] }): Promise<number> {
+    this.calls.push(`exec ${this.mustGet(id).name} ${options.command.join(' ')}`);
+    return Promise.resolve(0);
+  }
+
+  private mustGet(id: string): ObservedContainer {
+    const container = this.containers.get(id);
+    if (!container) throw new FlotillaError('CONTAINER_NOT_FOUND', `no container ${id}`);
+    return container;
+  }
+}
