@@ -1,0 +1,116 @@
+/**
+ * Container operations of the docker driver. Creating a container is several Engine calls
+ * (create, connect further networks, copy content files); when a later one fails the
+ * half-made container is removed, so the next run converges from a clean state.
+ */
+import { RuntimeError } from '../../core/errors.js';
+import type { ContainerRequest, Driver, ExecOptions, LogLine, LogOptions, ObservedContainer } from '../driver.js';
+import type { DockerClient } from './client.js';
+import { additionalNetworks, containerCreateOptions, contentFiles } from './container-options.js';
+import { DockerErrorCode } from './errors.js';
+import { runExec } from './exec.js';
+import { contentArchive } from './files.js';
+import { readLogs } from './logs.js';
+import { containerFromInspect } from './observed.js';
+
+/** The Driver methods about containers. */
+export type ContainerOperations = Pick<
+  Driver,
+  | 'createContainer'
+  | 'inspectContainer'
+  | 'startContainer'
+  | 'stopContainer'
+  | 'restartContainer'
+  | 'removeContainer'
+  | 'containerLogs'
+  | 'exec'
+>;
+
+/** The container operations of the Driver contract, over one client. */
+export function containerOperations(client: DockerClient): ContainerOperations {
+  const { docker } = client;
+  const display = (idOrName: string): string => `"${idOrName.length === 64 ? idOrName.slice(0, 12) : idOrName}"`;
+
+  const inspectContainer = (idOrName: string): Promise<ObservedContainer | undefined> =>
+    client.callOr(`inspect container ${display(idOrName)}`, [404], undefined, async () =>
+      containerFromInspect(await docker.getContainer(idOrName).inspect()),
+    );
+
+  const removeContainer = async (id: string, options: { volumes: boolean }): Promise<void> => {
+    await client.callOr(`remove container ${display(id)}`, [404], undefined, () =>
+      docker.getContainer(id).remove({ force: true, v: options.volumes }),
+    );
+  };
+
+  return {
+    inspectContainer,
+    removeContainer,
+
+    async createContainer(request: ContainerRequest): Promise<string> {
+      const action = `create container "${request.name}"`;
+      const container = await client.call(action, () => docker.createContainer(containerCreateOptions(request)));
+      try {
+        for (const { network, endpoint } of additionalNetworks(request)) {
+          await client.call(`connect container "${request.name}" to network "${network}"`, () =>
+            docker.getNetwork(network).connect({ Container: container.id, EndpointConfig: endpoint }),
+          );
+        }
+        const files = contentFiles(request);
+        if (files.length > 0) {
+          const archive = await contentArchive(files);
+          await client.call(`copy secrets and configs into container "${request.name}"`, () =>
+            container.putArchive(archive, { path: '/' }),
+          ).catch((error: unknown) => {
+            throw readOnlyHint(error, request);
+          });
+        }
+      } catch (error) {
+        await removeContainer(container.id, { volumes: true }).catch(() => undefined);
+        throw error;
+      }
+      return container.id;
+    },
+
+    async startContainer(id: string): Promise<void> {
+      // 304: already running, which is what was asked for.
+      await client.callOr(`start container ${display(id)}`, [304], undefined, () => docker.getContainer(id).start());
+    },
+
+    async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
+      await client.callOr(`stop container ${display(id)}`, [304], undefined, () =>
+        docker.getContainer(id).stop({ t: timeoutSeconds }),
+      );
+    },
+
+    async restartContainer(id: string, timeoutSeconds: number): Promise<void> {
+      await client.call(`restart container ${display(id)}`, () => docker.getContainer(id).restart({ t: timeoutSeconds }));
+    },
+
+    containerLogs(id: string, options: LogOptions): AsyncIterable<LogLine> {
+      const action = `read the logs of container ${display(id)}`;
+      return (async function* () {
+        const container = docker.getContainer(id);
+        const info = await client.call(action, () => container.inspect());
+        try {
+          yield* readLogs(container, info.Config.Tty, options);
+        } catch (error) {
+          throw client.fail(error, action);
+        }
+      })();
+    },
+
+    async exec(id: string, options: ExecOptions): Promise<number> {
+      const container = docker.getContainer(id);
+      return client.call(`run \`${options.command.join(' ')}\` in container ${display(id)}`, () => runExec(container, options));
+    },
+  };
+}
+
+/** A read-only root file system refuses the copy; say which setting is in the way. */
+function readOnlyHint(error: unknown, request: ContainerRequest): unknown {
+  if (!(error instanceof RuntimeError) || !/read-only/i.test(error.message)) return error;
+  return new RuntimeError(DockerErrorCode.copyFailed, `Cannot copy secrets and configs into container "${request.name}": its root file system is read-only`, {
+    hint: `Service "${request.service.name}" sets read_only: true; give it file-based secrets and configs (they are bind-mounted) or mount a writable volume at their target.`,
+    cause: error,
+  });
+}

@@ -1,0 +1,136 @@
+/**
+ * The docker driver: the Driver contract over the Docker Engine API (one host), via dockerode.
+ * Nothing connects at creation; the first call does, and an unreachable engine fails with a
+ * DOCKER_UNREACHABLE error naming the endpoint and how to start it.
+ */
+import type { Driver, ObservedState, PublishedPort } from '../driver.js';
+import { Label } from '../labels.js';
+import { createDockerClient } from './client.js';
+import { containerOperations } from './containers.js';
+import { resolveEndpoint } from './endpoint.js';
+import { isUnreachable, statusOf, unreachableError } from './errors.js';
+import { buildImage, inspectImage, pullImage, type PullTimeouts } from './images.js';
+import { containerFromListing, networkOf, portsFromListing, volumeOf } from './observed.js';
+
+/** Options of createDockerDriver. */
+export interface DockerDriverOptions {
+  /** Where DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH are read from (usually process.env). */
+  env: Record<string, string | undefined>;
+  /** Overrides how long pulls wait for the registry (defaults: 30 s to answer, 120 s of silence). */
+  pullTimeouts?: Partial<PullTimeouts>;
+  /** How long ping() waits for an answer before calling the engine unreachable (default 10 s). */
+  pingTimeoutMs?: number;
+}
+
+const DEFAULT_PULL_TIMEOUTS: PullTimeouts = { responseMs: 30_000, idleMs: 120_000 };
+
+/** A Driver for the Docker Engine named by `options.env` (DOCKER_HOST, else /var/run/docker.sock). */
+export function createDockerDriver(options: DockerDriverOptions): Driver {
+  const endpoint = resolveEndpoint(options.env);
+  const client = createDockerClient(endpoint);
+  const { docker } = client;
+  const pullTimeouts = { ...DEFAULT_PULL_TIMEOUTS, ...options.pullTimeouts };
+  const pingTimeoutMs = options.pingTimeoutMs ?? 10_000;
+  // dockerode's ping accepts an abort signal at run time; its typings omit the options.
+  const ping = docker.ping.bind(docker) as unknown as (options: { abortSignal: AbortSignal }) => Promise<unknown>;
+
+  return {
+    endpoint: endpoint.url,
+
+    async ping() {
+      const signal = AbortSignal.timeout(pingTimeoutMs);
+      try {
+        await ping({ abortSignal: signal });
+      } catch (error) {
+        if (signal.aborted && !isUnreachable(error)) {
+          throw unreachableError(endpoint, new Error(`no answer within ${pingTimeoutMs / 1000}s`, { cause: error }));
+        }
+        // Every engine answers /_ping with 200: anything else listening there is not one.
+        const status = statusOf(error);
+        if (status !== undefined) throw unreachableError(endpoint, new Error(`it answered HTTP ${status}, which no Docker Engine does`, { cause: error }));
+        throw client.fail(error, 'ping the Docker Engine');
+      }
+    },
+
+    async observe(project): Promise<ObservedState> {
+      const filters = { label: [`${Label.project}=${project}`] };
+      const [containers, networks, volumes] = await client.call(`list the objects of project "${project}"`, () =>
+        Promise.all([
+          docker.listContainers({ all: true, filters }),
+          docker.listNetworks({ filters }),
+          docker.listVolumes({ filters }),
+        ]),
+      );
+      return {
+        containers: containers.map(containerFromListing),
+        networks: networks.map(networkOf),
+        // The Engine answers `"Volumes": null` when none match.
+        volumes: (volumes.Volumes ?? []).map(volumeOf),
+      };
+    },
+
+    async publishedPorts(): Promise<(PublishedPort & { containerId: string; containerName: string })[]> {
+      const running = await client.call('list running containers', () => docker.listContainers());
+      return running.flatMap((info) => {
+        const containerName = (info.Names?.[0] ?? info.Id).replace(/^\//, '');
+        return portsFromListing(info.Ports ?? []).map((port) => ({ ...port, containerId: info.Id, containerName }));
+      });
+    },
+
+    inspectImage: (reference) => inspectImage(client, reference),
+    pullImage: (reference, onProgress) => pullImage(client, reference, pullTimeouts, onProgress),
+    buildImage: (request, onProgress) => buildImage(client, request, onProgress),
+
+    inspectNetwork: (name) =>
+      client.callOr(`inspect network "${name}"`, [404], undefined, async () => {
+        const info = await docker.getNetwork(name).inspect();
+        // The Engine also matches an id prefix; a different network that happens to match is not "name".
+        return info.Name === name || info.Id === name ? networkOf(info) : undefined;
+      }),
+
+    async createNetwork(request) {
+      const ipam = request.ipam;
+      await client.call(`create network "${request.name}"`, () =>
+        docker.createNetwork({
+          Name: request.name,
+          CheckDuplicate: true,
+          Driver: request.driver,
+          Options: request.driverOpts,
+          Internal: request.internal,
+          Attachable: request.attachable,
+          EnableIPv6: request.enableIpv6,
+          ...(ipam && {
+            IPAM: {
+              Driver: ipam.driver ?? 'default',
+              Config: ipam.config.map((pool) => ({
+                ...(pool.subnet !== undefined && { Subnet: pool.subnet }),
+                ...(pool.gateway !== undefined && { Gateway: pool.gateway }),
+                ...(pool.ipRange !== undefined && { IPRange: pool.ipRange }),
+              })),
+            },
+          }),
+          Labels: request.labels,
+        }),
+      );
+    },
+
+    async removeNetwork(name) {
+      await client.callOr(`remove network "${name}"`, [404], undefined, () => docker.getNetwork(name).remove());
+    },
+
+    inspectVolume: (name) =>
+      client.callOr(`inspect volume "${name}"`, [404], undefined, async () => volumeOf(await docker.getVolume(name).inspect())),
+
+    async createVolume(request) {
+      await client.call(`create volume "${request.name}"`, () =>
+        docker.createVolume({ Name: request.name, Driver: request.driver, DriverOpts: request.driverOpts, Labels: request.labels }),
+      );
+    },
+
+    async removeVolume(name) {
+      await client.callOr(`remove volume "${name}"`, [404], undefined, () => docker.getVolume(name).remove());
+    },
+
+    ...containerOperations(client),
+  };
+}
