@@ -16,6 +16,7 @@ const program = new Command('flotilla')
   .option('--project-directory <dir>', 'directory relative paths are resolved against')
   .option('--env-file <path>', 'environment file for interpolation (repeatable; default .env)', collect, [])
   .option('--profile <name>', 'enable a profile (repeatable)', collect, [])
+  .enablePositionalOptions()
   .showHelpAfterError()
   .configureHelp({ sortSubcommands: false });
 

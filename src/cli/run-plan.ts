@@ -21,6 +21,7 @@ export async function runPlan(context: CommandContext, plan: Plan, verb: string,
     else process.stderr.write(`Nothing to ${verb}: project ${plan.project} has nothing in that state.\n`);
     return ExitCode.ok;
   }
+  const signal = abortOnInterrupt();
   const result = await execute(plan, {
     driver: context.driver,
     stack: context.stack,
@@ -28,8 +29,9 @@ export async function runPlan(context: CommandContext, plan: Plan, verb: string,
     extraLabels: context.extraLabels,
     env: context.env,
     onProgress: createProgressRenderer(),
-    signal: abortOnInterrupt(),
+    signal,
   });
+  if (signal.aborted) return ExitCode.interrupted;
   if (options.output === 'json') {
     process.stdout.write(`${JSON.stringify({ project: plan.project, operations: operationsOf(plan), failures: result.failures, skipped: result.skipped }, null, 2)}\n`);
   }

@@ -25,6 +25,7 @@ export async function run(services: string[], options: UpCliOptions, global: Glo
   if (options.waitTimeout !== undefined) stack.flotilla.waitTimeoutSeconds = options.waitTimeout;
   await driver.ping();
   const selected = services.length > 0 ? [...withDependencies(dependencyEdges(stack), services)] : [];
+  const signal = abortOnInterrupt();
   const result = await up({
     driver,
     stack,
@@ -40,8 +41,9 @@ export async function run(services: string[], options: UpCliOptions, global: Glo
     extraLabels,
     env,
     onProgress: options.output === 'json' && !process.stderr.isTTY ? () => undefined : createProgressRenderer(),
-    signal: abortOnInterrupt(),
+    signal,
   });
+  if (signal.aborted) return ExitCode.interrupted;
   const { plan, failures, skipped } = result;
   if (options.output === 'json') {
     process.stdout.write(
