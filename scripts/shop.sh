@@ -7,13 +7,13 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/setup.sh
-node dist/cli/main.js -f examples/shop/compose.yaml up --wait
+node dist/bin/flotilla.cjs -f examples/shop/compose.yaml up --wait
 
 port="${SHOP_PORT:-8080}"
 cat >&2 <<MSG
 
 The shop is up. Its gateway answers on http://127.0.0.1:$port
   curl -s -X POST http://127.0.0.1:$port/orders -H 'content-type: application/json' -d '{"sku":"widget","quantity":2}'
-  node dist/cli/main.js -f examples/shop/compose.yaml ps
-  node dist/cli/main.js -f examples/shop/compose.yaml down -v     # to remove it
+  node dist/bin/flotilla.cjs -f examples/shop/compose.yaml ps
+  node dist/bin/flotilla.cjs -f examples/shop/compose.yaml down -v     # to remove it
 MSG

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import pc from 'picocolors';
 import { ExitCode, FlotillaError, InternalError, exitCodeOf } from '../core/errors.js';
 
@@ -10,7 +11,7 @@ export function handleFailure(error: unknown): number {
   if (error instanceof FlotillaError && !(error instanceof InternalError)) {
     process.stderr.write(`${pc.red('error')} ${error.message}\n`);
     if (error.hint) process.stderr.write(`${pc.dim('hint')}  ${error.hint}\n`);
-    if (process.env['FLOTILLA_DEBUG'] && error.cause) process.stderr.write(`${String(error.cause)}\n`);
+    if (process.env['FLOTILLA_DEBUG'] && error.cause !== undefined) process.stderr.write(`${inspect(error.cause)}\n`);
     return exitCodeOf(error);
   }
   // Anything else is a bug: show the stack so it can be reported.

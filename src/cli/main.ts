@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The `flotilla` CLI: a thin adapter that maps flags to options and calls the API. Each command's
  * module is imported only when that command runs, so `--help` and start-up stay fast.
@@ -28,7 +27,7 @@ program
   .description('print the resolved stack, every default applied')
   .addOption(output(['yaml', 'json'], 'yaml'))
   .option('--services', 'print only the service names')
-  .action(lazy('./commands/config.js'));
+  .action(lazy(() => import('./commands/config.js')));
 
 program
   .command('up')
@@ -42,7 +41,7 @@ program
   .option('--no-recreate', 'never recreate existing containers')
   .option('--remove-orphans', 'remove containers of services no longer in the stack')
   .addOption(output(['text', 'json'], 'text'))
-  .action(lazy('./commands/up.js'));
+  .action(lazy(() => import('./commands/up.js')));
 
 program
   .command('down')
@@ -51,14 +50,14 @@ program
   .option('--remove-orphans', 'also remove containers of services no longer in the stack')
   .option('--dry-run', 'print the plan and change nothing')
   .addOption(output(['text', 'json'], 'text'))
-  .action(lazy('./commands/down.js'));
+  .action(lazy(() => import('./commands/down.js')));
 
 program
   .command('ps')
   .description('list the containers of the stack')
   .argument('[services...]', 'only these services')
   .addOption(output(['table', 'json'], 'table'))
-  .action(lazy('./commands/ps.js'));
+  .action(lazy(() => import('./commands/ps.js')));
 
 program
   .command('logs')
@@ -69,7 +68,7 @@ program
   .option('--tail <lines>', 'only the last N lines of each container', parseCount)
   .option('-t, --timestamps', 'prefix each line with its timestamp')
   .option('--no-prefix', 'do not prefix lines with the container name')
-  .action(lazy('./commands/logs.js'));
+  .action(lazy(() => import('./commands/logs.js')));
 
 program
   .command('exec')
@@ -82,7 +81,7 @@ program
   .option('-w, --workdir <dir>', 'working directory')
   .option('-e, --env <KEY=VALUE>', 'set a variable (repeatable)', collect, [])
   .passThroughOptions()
-  .action(lazy('./commands/exec.js'));
+  .action(lazy(() => import('./commands/exec.js')));
 
 for (const [name, description] of [
   ['start', 'start stopped containers, dependencies first'],
@@ -95,19 +94,18 @@ for (const [name, description] of [
     .argument('[services...]', 'only these services (default: all)')
     .option('--dry-run', 'print the plan and change nothing')
     .addOption(output(['text', 'json'], 'text'))
-    .action(lazy('./commands/lifecycle.js', name));
+    .action(lazy(() => import('./commands/lifecycle.js'), name));
 }
 
-/** Commands export `run(args, options, global)`; the module loads only when its command runs. */
-function lazy(module: string, variant?: string) {
+/** Commands export `run(...args, options, global)`; a command's module loads only when it runs. */
+function lazy(load: () => Promise<{ run: (...args: never[]) => Promise<number> }>, variant?: string) {
   return async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
-    const options = command.opts();
     const positional = args.slice(0, -2);
     const global: GlobalOptions = program.opts();
     try {
-      const { run } = (await import(module)) as { run: (...a: unknown[]) => Promise<number> };
-      process.exitCode = await run(...(variant ? [variant] : []), ...positional, options, global);
+      const { run } = (await load()) as unknown as { run: (...a: unknown[]) => Promise<number> };
+      process.exitCode = await run(...(variant ? [variant] : []), ...positional, command.opts(), global);
     } catch (error) {
       process.exitCode = handleFailure(error);
     }
@@ -133,4 +131,6 @@ function parseCount(value: string): number {
 program.exitOverride((error) => {
   process.exit(error.exitCode === 0 ? 0 : 2);
 });
-await program.parseAsync(process.argv);
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.exitCode = handleFailure(error);
+});

@@ -9,7 +9,6 @@ import type { DockerClient } from './client.js';
 import { additionalNetworks, containerCreateOptions, contentFiles } from './container-options.js';
 import { DockerErrorCode } from './errors.js';
 import { runExec } from './exec.js';
-import { contentArchive } from './files.js';
 import { readLogs } from './logs.js';
 import { containerFromInspect } from './observed.js';
 
@@ -57,6 +56,7 @@ export function containerOperations(client: DockerClient): ContainerOperations {
         }
         const files = contentFiles(request);
         if (files.length > 0) {
+          const { contentArchive } = await import('./files.js'); // only for secrets and configs
           const archive = await contentArchive(files);
           await client.call(`copy secrets and configs into container "${request.name}"`, () =>
             container.putArchive(archive, { path: '/' }),

@@ -4,7 +4,6 @@
  */
 import { RuntimeError } from '../../core/errors.js';
 import type { BuildRequest, ImageInfo, ProgressListener } from '../driver.js';
-import { createBuildContext } from './build-context.js';
 import type { DockerClient } from './client.js';
 import { DockerErrorCode, engineMessage, isUnreachable, unreachableError } from './errors.js';
 import { errorOf, messageLines, readJsonMessages } from './json-messages.js';
@@ -77,6 +76,8 @@ export async function buildImage(
   request: BuildRequest,
   onProgress?: ProgressListener,
 ): Promise<ImageInfo> {
+  // Loaded on demand: the tar machinery is only needed for builds, and start-up time matters.
+  const { createBuildContext } = await import('./build-context.js');
   const context = await createBuildContext(request.context, request.dockerfile);
   const tail: string[] = [];
   const record = (line: string): void => {

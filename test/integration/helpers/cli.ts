@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The built CLI: integration tests drive Flotilla exactly as a user does. */
-export const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../../dist/bin/flotilla.cjs', import.meta.url));
 
 export interface CliResult {
   code: number | null;
