@@ -1,0 +1,122 @@
+import type { Pool, PoolClient } from 'pg';
+
+/** An order as the API returns it. */
+export interface Order {
+  id: string;
+  sku: string;
+  quantity: number;
+  status: 'confirmed';
+  createdAt: string;
+}
+
+interface OrderRow {
+  id: string;
+  sku: string;
+  quantity: number;
+  status: 'confirmed';
+  idempotency_key: string | null;
+  created_at: Date;
+}
+
+const COLUMNS = 'id, sku, quantity, status, idempotency_key, created_at';
+
+/** A stored order and the idempotency key it was created with, if any. */
+export interface StoredOrder {
+  order: Order;
+  idempotencyKey: string | undefined;
+}
+
+function toStored(row: OrderRow): StoredOrder {
+  return {
+    order: { id: row.id, sku: row.sku, quantity: row.quantity, status: row.status, createdAt: row.created_at.toISOString() },
+    idempotencyKey: row.idempotency_key ?? undefined,
+  };
+}
+
+/** Creates the orders table when it is missing; safe when several replicas start at once. */
+export async function migrate(pool: Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    // One replica at a time: concurrent CREATE TABLE IF NOT EXISTS can still collide.
+    await client.query("SELECT pg_advisory_xact_lock(hashtext('shop.orders.migrate'))");
+    await client.query(`
+      CREATE TABLE IF NOT EXISTS orders (
+        id              uuid PRIMARY KEY,
+        sku             text NOT NULL,
+        quantity        integer NOT NULL CHECK (quantity > 0),
+        status          text NOT NULL,
+        idempotency_key text UNIQUE,
+        created_at      timestamptz NOT NULL DEFAULT now()
+      )`);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** Finds an order by id. */
+export async function findOrder(pool: Pool, id: string): Promise<StoredOrder | undefined> {
+  const { rows } = await pool.query<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE id = $1`, [id]);
+  return rows[0] && toStored(rows[0]);
+}
+
+/** Finds the order created with an idempotency key. */
+export async function findOrderByKey(pool: Pool | PoolClient, key: string): Promise<StoredOrder | undefined> {
+  const { rows } = await pool.query<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE idempotency_key = $1`, [key]);
+  return rows[0] && toStored(rows[0]);
+}
+
+/** The outcome of `createOrder`. */
+export type CreateOutcome<T> =
+  | { kind: 'created'; order: Order }
+  /** Another request with the same idempotency key created this order first. */
+  | { kind: 'exists'; stored: StoredOrder }
+  /** `confirm` declined: nothing was stored. */
+  | { kind: 'declined'; reason: T };
+
+/**
+ * Stores a new order, but commits it only if `confirm` (the stock reservation) succeeds,
+ * so that an order is never stored without stock. The row is inserted first: a concurrent
+ * request with the same idempotency key waits on it, then finds the committed order.
+ */
+export async function createOrder<T>(
+  pool: Pool,
+  order: { id: string; sku: string; quantity: number; idempotencyKey: string | undefined },
+  confirm: () => Promise<{ ok: true } | { ok: false; reason: T }>,
+): Promise<CreateOutcome<T>> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const inserted = await client.query<OrderRow>(
+      `INSERT INTO orders (id, sku, quantity, status, idempotency_key)
+       VALUES ($1, $2, $3, 'confirmed', $4)
+       ON CONFLICT (idempotency_key) DO NOTHING
+       RETURNING ${COLUMNS}`,
+      [order.id, order.sku, order.quantity, order.idempotencyKey ?? null],
+    );
+    const row = inserted.rows[0];
+    if (row === undefined) {
+      await client.query('ROLLBACK');
+      const stored = order.idempotencyKey === undefined ? undefined : await findOrderByKey(client, order.idempotencyKey);
+      if (stored === undefined) throw new Error('an order with this idempotency key vanished while being read');
+      return { kind: 'exists', stored };
+    }
+    const confirmed = await confirm();
+    if (!confirmed.ok) {
+      await client.query('ROLLBACK');
+      return { kind: 'declined', reason: confirmed.reason };
+    }
+    // If this commit fails the reservation stays taken; a fuller shop would release it.
+    await client.query('COMMIT');
+    return { kind: 'created', order: toStored(row).order };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

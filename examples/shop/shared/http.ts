@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+
+/** Largest request body a service accepts. */
+const MAX_BODY_BYTES = 16 * 1024;
+
+/** How long a shutdown may wait for open requests before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/** An error that becomes an HTTP response: its status and `{ error: code, message, ... }`. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+/** What a handler sees of a request. */
+export interface Request {
+  readonly method: string;
+  readonly path: string;
+  /** Values of the `:name` segments of the route's path. */
+  readonly params: Readonly<Record<string, string>>;
+  readonly headers: IncomingHttpHeaders;
+  /** The caller's x-request-id, or a new one; sent back and passed on downstream. */
+  readonly requestId: string;
+  /** Reads and parses the JSON body (400 when malformed, 413 when too large, 415 when not JSON). */
+  json(): Promise<unknown>;
+}
+
+/** What a handler answers: a status, a JSON body and optional extra headers. */
+export interface Reply {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** One route: a method, a path such as `/orders/:id`, and its handler. */
+export interface Route {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  handler: (req: Request) => Promise<Reply> | Reply;
+}
+
+/** Writes one JSON line to stdout: the services' only log format. */
+export function logLine(service: string, fields: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), service, ...fields })}\n`);
+}
+
+interface CompiledRoute extends Route {
+  segments: string[];
+}
+
+function matchPath(segments: string[], path: string): Record<string, string> | undefined {
+  const parts = path.split('/').filter((p) => p !== '');
+  if (parts.length !== segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (const [i, segment] of segments.entries()) {
+    const part = parts[i] ?? '';
+    if (segment.startsWith(':')) {
+      try {
+        params[segment.slice(1)] = decodeURIComponent(part);
+      } catch {
+        return undefined;
+      }
+    } else if (segment !== part) {
+      return undefined;
+    }
+  }
+  return params;
+}
+
+const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
+
+function requestIdOf(headers: IncomingHttpHeaders): string {
+  const given = headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const type = req.headers['content-type'];
+  if (type !== undefined && !/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
+    throw new HttpError(415, 'unsupported_media_type', 'send the body as JSON (content-type: application/json)');
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) {
+      throw new HttpError(413, 'body_too_large', `the body must be at most ${MAX_BODY_BYTES} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') throw new HttpError(400, 'invalid_json', 'the body is empty; send a JSON object');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'the body is not valid JSON');
+  }
+}
+
+function send(res: ServerResponse, requestId: string, reply: Reply): void {
+  const body = JSON.stringify(reply.body);
+  res.writeHead(reply.status, {
+    ...reply.headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'x-request-id': requestId,
+  });
+  res.end(body);
+}
+
+/** A service's name, port, routes, and what to close after the server on shutdown. */
+export interface ServiceOptions {
+  name: string;
+  port: number;
+  routes: Route[];
+  onShutdown?: () => Promise<void>;
+}
+
+/**
+ * Starts an HTTP service that logs one JSON line per request and shuts down gracefully on
+ * SIGTERM or SIGINT: it stops accepting connections, lets open requests finish, runs
+ * `onShutdown` (close pools), and exits 0 — or 1 if that takes longer than 10 seconds.
+ */
+export function startService(options: ServiceOptions): void {
+  const { name } = options;
+  const routes: CompiledRoute[] = options.routes.map((r) => ({ ...r, segments: r.path.split('/').filter((p) => p !== '') }));
+
+  async function handle(req: IncomingMessage, requestId: string): Promise<Reply> {
+    const method = req.method ?? 'GET';
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    let pathMatched = false;
+    for (const route of routes) {
+      const params = matchPath(route.segments, path);
+      if (params === undefined) continue;
+      pathMatched = true;
+      if (route.method !== method) continue;
+      return await route.handler({ method, path, params, headers: req.headers, requestId, json: () => readJson(req) });
+    }
+    if (pathMatched) throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${path}`);
+    throw new HttpError(404, 'not_found', `no route for ${method} ${path}`);
+  }
+
+  const server = createServer((req, res) => {
+    const started = process.hrtime.bigint();
+    const requestId = requestIdOf(req.headers);
+    res.on('finish', () => {
+      logLine(name, {
+        level: 'info',
+        msg: 'request',
+        method: req.method,
+        path: req.url,
+        status: res.statusCode,
+        durationMs: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+        requestId,
+      });
+    });
+    handle(req, requestId).then(
+      (reply) => send(res, requestId, reply),
+      (error: unknown) => {
+        if (error instanceof HttpError) {
+          send(res, requestId, { status: error.status, body: { error: error.code, message: error.message, ...error.details } });
+          return;
+        }
+        logLine(name, { level: 'error', msg: 'unhandled error', requestId, error: String(error) });
+        send(res, requestId, { status: 500, body: { error: 'internal', message: 'internal error' } });
+      },
+    );
+  });
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logLine(name, { level: 'info', msg: 'shutting down', signal });
+    setTimeout(() => {
+      logLine(name, { level: 'error', msg: 'shutdown timed out; exiting' });
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
+    server.close(() => {
+      (options.onShutdown?.() ?? Promise.resolve()).then(
+        () => {
+          logLine(name, { level: 'info', msg: 'stopped' });
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logLine(name, { level: 'error', msg: 'shutdown failed', error: String(error) });
+          process.exit(1);
+        },
+      );
+    });
+    // Idle keep-alive connections would hold close() open until they time out.
+    server.closeIdleConnections();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+
+  server.listen(options.port, () => {
+    logLine(name, { level: 'info', msg: 'listening', port: options.port });
+  });
+}
