@@ -163,8 +163,9 @@ async function perform(op: Operation, context: ExecuteContext, progress: (line: 
     case 'build-image': {
       const build = serviceOf(stack, op).build;
       if (!build) throw new FlotillaError('INTERNAL', `service ${op.service ?? ''} has no build section`);
-      const { target, ...rest } = build;
-      context.images[op.name] = (await driver.buildImage({ ...rest, ...(target ? { target } : {}), tags: [op.name] }, progress)).id;
+      const { target, labels, ...rest } = build;
+      const request = { ...rest, labels: { ...labels, ...context.extraLabels }, ...(target ? { target } : {}), tags: [op.name] };
+      context.images[op.name] = (await driver.buildImage(request, progress)).id;
       return;
     }
     case 'create-network':
