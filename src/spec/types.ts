@@ -145,7 +145,10 @@ export type Healthcheck =
   | { disable: true }
   | {
       disable: false;
-      /** Docker form: `['CMD', ...]`, `['CMD-SHELL', '...']`, or `['NONE']`. */
+      /**
+       * Docker form: `['CMD', ...]` or `['CMD-SHELL', '...']`. Empty when the file sets only timings:
+       * the image's own test is kept (Docker reads an empty Test that way). `NONE` becomes `{ disable: true }`.
+       */
       test: string[];
       interval: string;
       timeout: string;

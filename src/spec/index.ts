@@ -1,0 +1,6 @@
+/** The Compose loader: Compose files in, a resolved Stack out (and back to Compose YAML for `flotilla config`). */
+export type { LoadOptions } from './load-options.js';
+export { loadStack } from './load-stack.js';
+export { renderStack } from './render-stack.js';
+export { parseDuration, tryParseDuration } from './duration.js';
+export type * from './types.js';
