@@ -16,7 +16,6 @@ export interface GlobalOptions {
 export interface CommandContext {
   stack: Stack;
   driver: Driver;
-  env: Record<string, string | undefined>;
   extraLabels: Record<string, string>;
 }
 
@@ -42,5 +41,5 @@ export async function commandContext(global: GlobalOptions, services: readonly s
     loadStackFor(global, services),
     import('../runtime/docker/index.js').then(({ createDockerDriver }) => createDockerDriver({ env: process.env })),
   ]);
-  return { stack, driver, env: process.env, extraLabels: extraLabelsFromEnv(process.env) };
+  return { stack, driver, extraLabels: extraLabelsFromEnv(process.env) };
 }

@@ -27,7 +27,6 @@ export async function runPlan(context: CommandContext, plan: Plan, verb: string,
     stack: context.stack,
     images: {},
     extraLabels: context.extraLabels,
-    env: context.env,
     onProgress: createProgressRenderer(),
     signal,
   });

@@ -28,7 +28,6 @@ export interface ExecuteContext {
   /** Image id per reference, as observed before planning; filled in as images are built or pulled. */
   images: Record<string, string | undefined>;
   extraLabels: Record<string, string>;
-  env: Record<string, string | undefined>;
   onProgress: (event: ProgressEvent) => void;
   signal?: AbortSignal | undefined;
 }
@@ -204,7 +203,6 @@ async function createAndStart(op: Operation, context: ExecuteContext): Promise<v
     replica: op.replica ?? 1,
     imageId,
     extraLabels: context.extraLabels,
-    env: context.env,
     ...(networkModeContainer ? { networkModeContainer } : {}),
   });
   const id = await context.driver.createContainer(request);

@@ -50,8 +50,6 @@ export interface ContainerRequestInput {
   /** Image id to run. */
   imageId: string;
   extraLabels: Record<string, string>;
-  /** The environment of the Flotilla process, for secrets and configs taken from variables. */
-  env: Record<string, string | undefined>;
   /** Container id of the service named by `network_mode: service:<name>`. */
   networkModeContainer?: string;
 }
@@ -83,8 +81,8 @@ export function containerRequest(input: ContainerRequestInput): ContainerRequest
     volumeNames,
     ...(input.networkModeContainer ? { networkModeContainer: input.networkModeContainer } : {}),
     files: [
-      ...service.secrets.map((grant) => grantFile(grant, stack.secrets[grant.source], 'secret', input.env)),
-      ...service.configs.map((grant) => grantFile(grant, stack.configs[grant.source], 'config', input.env)),
+      ...service.secrets.map((grant) => grantFile(grant, stack.secrets[grant.source], 'secret', stack.environment)),
+      ...service.configs.map((grant) => grantFile(grant, stack.configs[grant.source], 'config', stack.environment)),
     ],
   };
 }

@@ -16,7 +16,6 @@ export interface UpRequest {
   /** Plan only. */
   dryRun: boolean;
   extraLabels: Record<string, string>;
-  env: Record<string, string | undefined>;
   onProgress: (event: ProgressEvent) => void;
   signal?: AbortSignal;
 }
@@ -36,7 +35,6 @@ export async function up(request: UpRequest): Promise<UpResult> {
     stack,
     images: observation.images,
     extraLabels: request.extraLabels,
-    env: request.env,
     onProgress: request.onProgress,
     signal: request.signal,
   });

@@ -114,6 +114,7 @@ export async function resolveStack(input: StackInput): Promise<Stack> {
     files: input.files,
     services,
     disabledServices: [...outlines.keys()].filter((name) => !enabled.has(name)).sort(),
+    environment: input.env,
     networks: sortKeys(networks),
     volumes: sortKeys(volumes),
     secrets: sortKeys(secrets),

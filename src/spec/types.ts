@@ -29,6 +29,11 @@ export interface Stack {
   flotilla: StackFlotillaSettings;
   /** Other top-level `x-` keys, kept verbatim and otherwise ignored. */
   extensions: Record<string, unknown>;
+  /**
+   * The project environment: the shell's variables over the env files'. Secrets and configs with
+   * an `environment:` source are read from it. Never rendered, labelled or stored.
+   */
+  environment: Record<string, string>;
 }
 
 /** Top-level `x-flotilla`. Grows with later capabilities (mesh, tests, experiments). */

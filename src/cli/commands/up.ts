@@ -21,7 +21,7 @@ interface UpCliOptions {
 
 /** `flotilla up [SERVICE...]`. */
 export async function run(services: string[], options: UpCliOptions, global: GlobalOptions): Promise<number> {
-  const { stack, driver, env, extraLabels } = await commandContext(global, services);
+  const { stack, driver, extraLabels } = await commandContext(global, services);
   if (options.waitTimeout !== undefined) stack.flotilla.waitTimeoutSeconds = options.waitTimeout;
   await driver.ping();
   const selected = services.length > 0 ? [...withDependencies(dependencyEdges(stack), services)] : [];
@@ -39,7 +39,6 @@ export async function run(services: string[], options: UpCliOptions, global: Glo
     wait: options.wait ?? false,
     dryRun: options.dryRun ?? false,
     extraLabels,
-    env,
     onProgress: options.output === 'json' && !process.stderr.isTTY ? () => undefined : createProgressRenderer(),
     signal,
   });

@@ -14,7 +14,7 @@ async function runningShop(): Promise<FakeDriver> {
   for (const ref of ['postgres:15', 'inventory:latest', 'orders:latest', 'gateway:latest']) driver.addImage(ref);
   const observation = await observe(driver, shop(), []);
   const plan = planUp(shop(), observation, { services: [], forceRecreate: false, noRecreate: false, removeOrphans: false, build: false });
-  await execute(plan, { driver, stack: shop(), images: observation.images, extraLabels: {}, env: {}, onProgress: () => undefined });
+  await execute(plan, { driver, stack: shop(), images: observation.images, extraLabels: {}, onProgress: () => undefined });
   return driver;
 }
 
@@ -39,7 +39,7 @@ describe('planDown', () => {
   it('leaves nothing behind when carried out, and then has nothing to do', async () => {
     const driver = await runningShop();
     const plan = planDown(shop(), await driver.observe('demo'), { volumes: true, removeOrphans: false });
-    await execute(plan, { driver, stack: shop(), images: {}, extraLabels: {}, env: {}, onProgress: () => undefined });
+    await execute(plan, { driver, stack: shop(), images: {}, extraLabels: {}, onProgress: () => undefined });
     expect([driver.containers.size, driver.networks.size, driver.volumes.size]).toEqual([0, 0, 0]);
     expect(planText(planDown(shop(), await driver.observe('demo'), { volumes: true, removeOrphans: false }))).toBe('project demo: nothing to do\n');
   });
@@ -59,7 +59,7 @@ describe('planStop, planStart, planRestart', () => {
     const driver = await runningShop();
     const stop = planStop(shop(), await driver.observe('demo'), []);
     expect(planText(stop).split('\n').slice(1, 3)).toEqual(['  stop     container demo-gateway-1 (stop)', '  stop     container demo-orders-1 (stop)']);
-    await execute(stop, { driver, stack: shop(), images: {}, extraLabels: {}, env: {}, onProgress: () => undefined });
+    await execute(stop, { driver, stack: shop(), images: {}, extraLabels: {}, onProgress: () => undefined });
     expect(planText(planStart(shop(), await driver.observe('demo'), ['orders']))).toBe(
       'project demo:\n  start    container demo-orders-1 (exited) after db healthy, inventory healthy\n',
     );

@@ -18,7 +18,7 @@ function emptyObservation(images: Record<string, string | undefined> = {}): Obse
 async function upOnFake(driver: FakeDriver, target: Stack, options: Partial<UpOptions> = {}) {
   const observation = await observe(driver, target, []);
   const plan = planUp(target, observation, { ...defaults, ...options });
-  const result = await execute(plan, { driver, stack: target, images: observation.images, extraLabels: {}, env: {}, onProgress: () => undefined });
+  const result = await execute(plan, { driver, stack: target, images: observation.images, extraLabels: {}, onProgress: () => undefined });
   return { plan, result };
 }
 

@@ -59,6 +59,7 @@ export function stack(services: ServiceSpec[], fields: Partial<Stack> = {}): Sta
     configs: {},
     flotilla: { waitTimeoutSeconds: 5 },
     extensions: {},
+    environment: {},
     ...fields,
   };
 }
