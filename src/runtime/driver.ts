@@ -102,10 +102,16 @@ export interface ContainerRequest {
   files: ContainerFile[];
 }
 
+/** A build of exactly the listed files (see `listContext` in build/), so what was hashed is what is sent. */
 export interface BuildRequest {
   /** Absolute path of the context directory. */
   context: string;
+  /** Paths under `context` to send, relative and `/`-separated (directories included); nothing else is sent. */
+  entries: string[];
+  /** The Dockerfile's name inside the context as sent: one of `entries`, or `dockerfileOutside.name`. */
   dockerfile: string;
+  /** A Dockerfile from outside the context, read from `path` and sent as `name`. */
+  dockerfileOutside?: { name: string; path: string };
   args: Record<string, string>;
   target?: string;
   labels: Record<string, string>;
@@ -151,6 +157,8 @@ export interface Driver {
   ping(): Promise<void>;
   /** Containers, networks and volumes labelled with this project. */
   observe(project: string): Promise<ObservedState>;
+  /** Containers of every Flotilla project on the engine (any `dev.flotilla.project` label), running or not. */
+  allProjectContainers(): Promise<ObservedContainer[]>;
   /** Host ports published by every running container on the engine, any project. */
   publishedPorts(): Promise<(PublishedPort & { containerId: string; containerName: string })[]>;
 

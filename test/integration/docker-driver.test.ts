@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { listContext } from '../../src/build/context-files.js';
 import { FlotillaError } from '../../src/core/errors.js';
 import { createDockerDriver } from '../../src/runtime/docker/index.js';
 import type { ExecOptions, LogLine } from '../../src/runtime/driver.js';
@@ -225,8 +226,10 @@ describe('docker driver', () => {
     const tag = `${uniqueName('image')}:built`;
     const second = `${uniqueName('image')}:also`;
     const progress: string[] = [];
+    const listing = await listContext(context, 'Dockerfile');
+    expect(listing.entries).toEqual(['.dockerignore', 'Dockerfile', 'kept.txt']);
     const image = await driver.buildImage(
-      { context, dockerfile: 'Dockerfile', args: { GREETING: 'bonjour' }, labels: { ...testLabels(), 'org.opencontainers.image.title': 'it' }, tags: [tag, second] },
+      { context, ...listing, args: { GREETING: 'bonjour' }, labels: { ...testLabels(), 'org.opencontainers.image.title': 'it' }, tags: [tag, second] },
       (line) => progress.push(line),
     );
     expect(image.id).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -237,14 +240,26 @@ describe('docker driver', () => {
     expect((await driver.inspectImage(second))?.id).toBe(image.id);
 
     const id = await sleeper('built', {}, { image: image.id });
-    const listing = await run(id, ['sh', '-c', 'ls -A /ctx; cat /greeting']);
-    expect(listing.stdout.split('\n')).toEqual(['.dockerignore', 'Dockerfile', 'kept.txt', 'bonjour', '']);
+    const inImage = await run(id, ['sh', '-c', 'ls -A /ctx; cat /greeting']);
+    expect(inImage.stdout.split('\n')).toEqual(['.dockerignore', 'Dockerfile', 'kept.txt', 'bonjour', '']);
+  });
+
+  it('builds with a Dockerfile from outside the context, sent under its generated name', async () => {
+    const outside = directory({ 'api.Dockerfile': `FROM ${IMAGE}\nCOPY . /ctx\n` });
+    const context = directory({ 'main.txt': 'main' });
+    const listing = await listContext(context, join(outside, 'api.Dockerfile'));
+    expect(listing.dockerfileOutside?.path).toBe(join(outside, 'api.Dockerfile'));
+    const image = await driver.buildImage({ context, ...listing, args: {}, labels: testLabels(), tags: [] });
+
+    const id = await sleeper('outside', {}, { image: image.id });
+    const inImage = await run(id, ['ls', '-A', '/ctx']);
+    expect(inImage.stdout.split('\n')).toEqual([listing.dockerfile, 'main.txt', '']);
   });
 
   it('fails a build with BUILD_FAILED carrying the last lines of output', async () => {
     const context = directory({ Dockerfile: `FROM ${IMAGE}\nRUN echo "about to fail" && exit 7\n` });
     const failure = await driver
-      .buildImage({ context, dockerfile: 'Dockerfile', args: {}, labels: testLabels(), tags: [] })
+      .buildImage({ context, entries: ['Dockerfile'], dockerfile: 'Dockerfile', args: {}, labels: testLabels(), tags: [] })
       .then(() => undefined, (e: unknown) => e);
     expect(failure).toMatchObject({ code: 'BUILD_FAILED' });
     const message = (failure as Error).message;
@@ -262,6 +277,8 @@ describe('docker driver', () => {
     });
     expect(Date.now() - started).toBeLessThan(35_000);
     expect(await driver.inspectImage(reference)).toBeUndefined();
+    // Text that cannot be a reference at all (upper case) is no image either, not an engine error.
+    expect(await driver.inspectImage('No_Such_Image')).toBeUndefined();
   });
 
   it('publishes ports, reports them, and names a port already in use', async () => {

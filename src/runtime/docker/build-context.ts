@@ -1,15 +1,14 @@
 /**
- * The build context sent to the Engine: a tar stream of the context directory that honours
- * `.dockerignore` the way the docker CLI does (the Dockerfile and .dockerignore always go in;
- * a Dockerfile outside the context is added under a generated name).
+ * The build context sent to the Engine: a tar stream of exactly the entries the caller listed
+ * (build/ lists them honouring .dockerignore, and hashes the same list), plus a Dockerfile from
+ * outside the context under its generated name. No walking here: what is sent is what was hashed.
  */
-import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
 import { Readable } from 'node:stream';
-import dockerignore from '@balena/dockerignore';
 import { pack } from 'tar-fs';
 import { RuntimeError } from '../../core/errors.js';
+import type { BuildRequest } from '../driver.js';
 import { DockerErrorCode } from './errors.js';
 
 /** A context ready to send: the tar stream and the Dockerfile's name inside it. */
@@ -20,28 +19,31 @@ export interface BuildContext {
   entries: string[];
 }
 
-/** Packs `contextDir` (absolute) for a build of `dockerfile` (relative to the context, or absolute). */
-export async function createBuildContext(contextDir: string, dockerfile: string): Promise<BuildContext> {
-  if (!isAbsolute(contextDir)) {
-    throw new RuntimeError(DockerErrorCode.buildFailed, `The build context "${contextDir}" is not a local directory`, {
+/** Packs the request's entries of its (absolute) context directory. */
+export async function createBuildContext(request: Pick<BuildRequest, 'context' | 'entries' | 'dockerfile' | 'dockerfileOutside'>): Promise<BuildContext> {
+  const { context, entries, dockerfile, dockerfileOutside } = request;
+  if (!isAbsolute(context)) {
+    throw new RuntimeError(DockerErrorCode.buildFailed, `The build context "${context}" is not a local directory`, {
       hint: 'The docker driver builds from local directories only; clone remote contexts first.',
     });
   }
-  const dockerfilePath = resolve(contextDir, dockerfile);
-  const dockerfileContent = await readFile(dockerfilePath).catch((cause: unknown) => {
-    throw new RuntimeError(DockerErrorCode.buildFailed, `Cannot read the Dockerfile ${dockerfilePath}`, {
-      hint: 'Check `build.context` and `build.dockerfile` in the Compose file.',
-      cause,
+  const outside = dockerfileOutside?.name === dockerfile ? dockerfileOutside : undefined;
+  if (!outside && !entries.includes(dockerfile)) {
+    // A caller bug, caught here rather than as the Engine's "Cannot locate specified Dockerfile".
+    throw new RuntimeError(DockerErrorCode.buildFailed, `The Dockerfile ${dockerfile} is not among the ${entries.length} entries to send from ${context}`, {
+      hint: 'List the build context with listContext() and pass its entries, dockerfile and dockerfileOutside unchanged.',
     });
-  });
-  const inside = relative(contextDir, dockerfilePath);
-  const outside = inside.startsWith('..') || isAbsolute(inside);
-  const dockerfileName = outside
-    ? `.dockerfile.${createHash('sha256').update(dockerfileContent).digest('hex').slice(0, 20)}`
-    : toPosix(inside);
+  }
+  const outsideContent = outside
+    ? await readFile(outside.path).catch((cause: unknown) => {
+        throw new RuntimeError(DockerErrorCode.buildFailed, `Cannot read the Dockerfile ${outside.path}`, {
+          hint: 'Check `build.context` and `build.dockerfile` in the Compose file.',
+          cause,
+        });
+      })
+    : undefined;
 
-  const entries = await contextEntries(contextDir, [dockerfileName, '.dockerignore']);
-  const archive = pack(contextDir, {
+  const archive = pack(context, {
     entries,
     // `entries` already lists every path to send; stop tar-fs from adding directories' children.
     ignore: () => true,
@@ -49,43 +51,12 @@ export async function createBuildContext(contextDir: string, dockerfile: string)
     map: (header) => ({ ...header, uid: 0, gid: 0 }),
     finalize: !outside,
     finish: (packer) => {
-      if (!outside) return;
-      packer.entry({ name: dockerfileName, mode: 0o644, size: dockerfileContent.length }, dockerfileContent);
+      if (!outside || !outsideContent) return;
+      packer.entry({ name: outside.name, mode: 0o644, size: outsideContent.length }, outsideContent);
       packer.finalize();
     },
   });
   // tar-stream's pack is a streamx stream; a Node Readable is what the HTTP client pipes.
   const tar = Readable.from(archive, { objectMode: false });
-  return { tar, dockerfile: dockerfileName, entries: outside ? [...entries, dockerfileName] : entries };
-}
-
-/**
- * Paths under `root` that .dockerignore keeps, plus `always`. An ignored directory is skipped
- * whole unless an exception (`!pattern`) or an `always` path could bring a file back from it.
- */
-export async function contextEntries(root: string, always: string[]): Promise<string[]> {
-  const rules = await readFile(join(root, '.dockerignore'), 'utf8').catch(() => '');
-  // The package is CommonJS with a `default` property; NodeNext types the import as the module.
-  const matcher = dockerignore.default({ ignorecase: false }).add(rules);
-  const hasExceptions = rules.split(/\r?\n/).some((line) => line.trim().startsWith('!'));
-  const keepAlways = new Set(always);
-  const kept: string[] = [];
-
-  const walk = async (dir: string): Promise<void> => {
-    const children = await readdir(join(root, dir), { withFileTypes: true });
-    children.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const child of children) {
-      const path = dir ? `${dir}/${child.name}` : child.name;
-      const ignored = !keepAlways.has(path) && matcher.ignores(path);
-      if (!ignored) kept.push(path);
-      const holdsAlways = always.some((keep) => keep.startsWith(`${path}/`));
-      if (child.isDirectory() && (!ignored || hasExceptions || holdsAlways)) await walk(path);
-    }
-  };
-  await walk('');
-  return kept;
-}
-
-function toPosix(path: string): string {
-  return sep === '/' ? path : path.split(sep).join('/');
+  return { tar, dockerfile, entries: outside ? [...entries, outside.name] : [...entries] };
 }

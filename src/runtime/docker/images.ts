@@ -22,7 +22,8 @@ const FAILED_BUILD_LINES = 20;
 
 /** The image `reference` names, or undefined when the Engine has no such image. */
 export function inspectImage(client: DockerClient, reference: string): Promise<ImageInfo | undefined> {
-  return client.callOr(`inspect image ${reference}`, [404], undefined, async () =>
+  // 400 is "invalid reference format" (`My_Image`): text that names no image is no image, too.
+  return client.callOr(`inspect image ${reference}`, [400, 404], undefined, async () =>
     imageOf(await client.docker.getImage(reference).inspect()),
   );
 }
@@ -78,7 +79,7 @@ export async function buildImage(
 ): Promise<ImageInfo> {
   // Loaded on demand: the tar machinery is only needed for builds, and start-up time matters.
   const { createBuildContext } = await import('./build-context.js');
-  const context = await createBuildContext(request.context, request.dockerfile);
+  const context = await createBuildContext(request);
   const tail: string[] = [];
   const record = (line: string): void => {
     tail.push(line);

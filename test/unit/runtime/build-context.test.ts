@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extract } from 'tar-stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { contextEntries, createBuildContext } from '../../../src/runtime/docker/build-context.js';
+import { listContext } from '../../../src/build/context-files.js';
+import { createBuildContext } from '../../../src/runtime/docker/build-context.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -21,73 +22,66 @@ function tree(files: Record<string, string>): string {
   return root;
 }
 
-/** Names and contents of the files in a tar stream. */
-async function untar(tar: NodeJS.ReadableStream): Promise<Map<string, string>> {
+/** Names and contents of the files in a tar stream, and every entry's name and type in order. */
+async function untar(tar: NodeJS.ReadableStream): Promise<{ files: Map<string, string>; names: string[] }> {
   const files = new Map<string, string>();
+  const names: string[] = [];
   const reader = extract();
   tar.pipe(reader);
   for await (const entry of reader) {
     const chunks: Buffer[] = [];
     for await (const chunk of entry) chunks.push(chunk as Buffer);
+    names.push(`${entry.header.name} ${entry.header.type ?? ''} ${entry.header.uid ?? ''}:${entry.header.gid ?? ''}`);
     if (entry.header.type === 'file') files.set(entry.header.name, Buffer.concat(chunks).toString());
   }
-  return files;
+  return { files, names };
 }
 
 describe('build context', () => {
-  it('honours .dockerignore, exceptions included, and always sends the Dockerfile and .dockerignore', async () => {
+  it('sends exactly the listed entries, without walking or filtering on its own', async () => {
     const root = tree({
       Dockerfile: 'FROM scratch\n',
-      '.dockerignore': '# comment\n*.log\n!keep.log\nsecret.txt\nnode_modules\nDockerfile\n.dockerignore\ndocs/*\n!docs/README.md\n',
+      '.dockerignore': 'secret.txt\n',
       'app.js': 'console.log(1)',
-      'debug.log': 'x',
-      'keep.log': 'x',
       'secret.txt': 'hunter2',
-      'sub/secret.txt': 'not matched: patterns are anchored to the root',
-      'node_modules/dep/index.js': 'x',
-      'docs/guide.md': 'x',
-      'docs/README.md': 'x',
+      'lib/a.js': 'a',
+      'lib/b.js': 'b',
     });
-    expect(await contextEntries(root, ['Dockerfile', '.dockerignore'])).toEqual([
-      '.dockerignore',
-      'Dockerfile',
-      'app.js',
-      'docs',
-      'docs/README.md',
-      'keep.log',
-      'sub',
-      'sub/secret.txt',
-    ]);
-
-    const context = await createBuildContext(root, 'Dockerfile');
+    // lib is listed but lib/b.js is not: directories' children must not come along.
+    const context = await createBuildContext({ context: root, entries: ['Dockerfile', 'app.js', 'lib', 'lib/a.js', 'secret.txt'], dockerfile: 'Dockerfile' });
     expect(context.dockerfile).toBe('Dockerfile');
-    const files = await untar(context.tar);
-    expect([...files.keys()].sort()).toEqual(['.dockerignore', 'Dockerfile', 'app.js', 'docs/README.md', 'keep.log', 'sub/secret.txt']);
+    const { files, names } = await untar(context.tar);
+    expect(names).toEqual(['Dockerfile file 0:0', 'app.js file 0:0', 'lib directory 0:0', 'lib/a.js file 0:0', 'secret.txt file 0:0']);
     expect(files.get('app.js')).toBe('console.log(1)');
   });
 
-  it('finds a Dockerfile inside an ignored directory', async () => {
-    const root = tree({ 'docker/api.Dockerfile': 'FROM scratch\n', 'docker/other': 'x', '.dockerignore': 'docker\n', 'main.go': 'x' });
-    const context = await createBuildContext(root, 'docker/api.Dockerfile');
-    expect(context.dockerfile).toBe('docker/api.Dockerfile');
-    expect([...(await untar(context.tar)).keys()].sort()).toEqual(['.dockerignore', 'docker/api.Dockerfile', 'main.go']);
+  it('sends what listContext keeps', async () => {
+    const root = tree({ Dockerfile: 'FROM scratch\n', '.dockerignore': '*.log\n', 'main.go': 'x', 'debug.log': 'x' });
+    const context = await createBuildContext({ context: root, ...(await listContext(root, 'Dockerfile')) });
+    expect([...(await untar(context.tar)).files.keys()]).toEqual(['.dockerignore', 'Dockerfile', 'main.go']);
   });
 
-  it('adds a Dockerfile from outside the context under a generated name', async () => {
+  it('adds a Dockerfile from outside the context under its generated name, mode 0644', async () => {
     const outside = tree({ 'api.Dockerfile': 'FROM scratch\nCOPY . /\n' });
     const root = tree({ 'main.go': 'package main' });
-    const context = await createBuildContext(root, join(outside, 'api.Dockerfile'));
-    expect(context.dockerfile).toMatch(/^\.dockerfile\.[0-9a-f]{20}$/);
-    const files = await untar(context.tar);
-    expect(files.get(context.dockerfile)).toBe('FROM scratch\nCOPY . /\n');
-    expect(files.has('main.go')).toBe(true);
+    const listing = await listContext(root, join(outside, 'api.Dockerfile'));
+    const context = await createBuildContext({ context: root, ...listing });
+    expect(context.dockerfile).toBe(listing.dockerfile);
+    expect(context.entries).toEqual(['main.go', listing.dockerfile]);
+    const { files } = await untar(context.tar);
+    expect([...files.keys()]).toEqual(['main.go', listing.dockerfile]);
+    expect(files.get(listing.dockerfile)).toBe('FROM scratch\nCOPY . /\n');
   });
 
-  it('fails with BUILD_FAILED naming a missing Dockerfile', async () => {
-    const root = tree({ 'main.go': 'x' });
-    await expect(createBuildContext(root, 'Dockerfile')).rejects.toMatchObject({
+  it('refuses a Dockerfile that is not among the entries', async () => {
+    const root = tree({ Dockerfile: 'FROM scratch\n', 'main.go': 'x' });
+    await expect(createBuildContext({ context: root, entries: ['main.go'], dockerfile: 'Dockerfile' })).rejects.toMatchObject({
       code: 'BUILD_FAILED',
-      message: expect.stringContaining(join(root, 'Dockerfile')) as string,
+      message: `The Dockerfile Dockerfile is not among the 1 entries to send from ${root}`,
     });
+  });
+
+  it('refuses a relative context', async () => {
+    await expect(createBuildContext({ context: 'app', entries: ['Dockerfile'], dockerfile: 'Dockerfile' })).rejects.toMatchObject({ code: 'BUILD_FAILED' });
   });
 });
