@@ -4,11 +4,12 @@
  * DOCKER_UNREACHABLE error naming the endpoint and how to start it.
  */
 import type { Driver, ObservedState, PublishedPort } from '../driver.js';
+import { FlotillaError } from '../../core/errors.js';
 import { Label } from '../labels.js';
 import { createDockerClient } from './client.js';
 import { containerOperations } from './containers.js';
 import { resolveEndpoint } from './endpoint.js';
-import { isUnreachable, statusOf, unreachableError } from './errors.js';
+import { DockerErrorCode, isUnreachable, statusOf, unreachableError } from './errors.js';
 import { buildImage, inspectImage, pullImage, type PullTimeouts } from './images.js';
 import { containerFromListing, networkOf, portsFromListing, volumeOf } from './observed.js';
 
@@ -23,6 +24,8 @@ export interface DockerDriverOptions {
 }
 
 const DEFAULT_PULL_TIMEOUTS: PullTimeouts = { responseMs: 30_000, idleMs: 120_000 };
+/** Tries of a network removal the Engine refuses for endpoints no container holds any more (about 2.5 s in all). */
+const NETWORK_REMOVE_ATTEMPTS = 5;
 
 /** A Driver for the Docker Engine named by `options.env` (DOCKER_HOST, else /var/run/docker.sock). */
 export function createDockerDriver(options: DockerDriverOptions): Driver {
@@ -31,6 +34,11 @@ export function createDockerDriver(options: DockerDriverOptions): Driver {
   const { docker } = client;
   const pullTimeouts = { ...DEFAULT_PULL_TIMEOUTS, ...options.pullTimeouts };
   const pingTimeoutMs = options.pingTimeoutMs ?? 10_000;
+  /** Containers the Engine lists on a network (not stale endpoints). */
+  const attachedContainers = async (name: string): Promise<number> => {
+    const network = (await docker.getNetwork(name).inspect().catch(() => undefined)) as { Containers?: Record<string, unknown> } | undefined;
+    return Object.keys(network?.Containers ?? {}).length;
+  };
   // dockerode's ping accepts an abort signal at run time; its typings omit the options.
   const ping = docker.ping.bind(docker) as unknown as (options: { abortSignal: AbortSignal }) => Promise<unknown>;
 
@@ -67,6 +75,14 @@ export function createDockerDriver(options: DockerDriverOptions): Driver {
         // The Engine answers `"Volumes": null` when none match.
         volumes: (volumes.Volumes ?? []).map(volumeOf),
       };
+    },
+
+    async allProjectContainers() {
+      // A label filter without a value matches the key with any value: one call for every project.
+      const containers = await client.call('list the containers of every project', () =>
+        docker.listContainers({ all: true, filters: { label: [Label.project] } }),
+      );
+      return containers.map(containerFromListing);
     },
 
     async publishedPorts(): Promise<(PublishedPort & { containerId: string; containerName: string })[]> {
@@ -115,7 +131,18 @@ export function createDockerDriver(options: DockerDriverOptions): Driver {
     },
 
     async removeNetwork(name) {
-      await client.callOr(`remove network "${name}"`, [404], undefined, () => docker.getNetwork(name).remove());
+      // Docker 20.10 may still hold the endpoints of containers it has just removed (moby/moby#43286):
+      // "active endpoints" with no container attached is retried briefly before it counts.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await client.callOr(`remove network "${name}"`, [404], undefined, () => docker.getNetwork(name).remove());
+          return;
+        } catch (error) {
+          const inUse = error instanceof FlotillaError && error.code === DockerErrorCode.networkInUse;
+          if (!inUse || attempt >= NETWORK_REMOVE_ATTEMPTS || (await attachedContainers(name)) > 0) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+        }
+      }
     },
 
     inspectVolume: (name) =>

@@ -35,8 +35,9 @@ export class FakeDriver implements Driver {
   readonly logs = new Map<string, string[]>();
   private nextId = 1;
 
-  addImage(reference: string, id = `sha256:${reference.replace(/\W/g, '')}`): void {
-    this.images.set(reference, { id, repoDigests: [], labels: {} });
+  /** Makes `reference` name an image; `details` gives it labels and repo digests. */
+  addImage(reference: string, id = `sha256:${reference.replace(/\W/g, '')}`, details: Partial<Omit<ImageInfo, 'id'>> = {}): void {
+    this.images.set(reference, { id, repoDigests: [], labels: {}, ...details });
   }
 
   ping(): Promise<void> {
@@ -53,6 +54,10 @@ export class FakeDriver implements Driver {
     });
   }
 
+  allProjectContainers(): Promise<ObservedContainer[]> {
+    return Promise.resolve([...this.containers.values()].filter((c) => Label.project in c.labels).map((c) => ({ ...c })));
+  }
+
   publishedPorts() {
     return Promise.resolve(
       [...this.containers.values()]
@@ -61,8 +66,16 @@ export class FakeDriver implements Driver {
     );
   }
 
+  /** As the Engine does: a reference, else a full id, a repo digest, or an id prefix matching one image only. */
   inspectImage(reference: string): Promise<ImageInfo | undefined> {
-    return Promise.resolve(this.images.get(reference));
+    const named = this.images.get(reference);
+    if (named) return Promise.resolve(named);
+    const all = [...this.images.values()];
+    const hex = reference.replace(/^sha256:/, '');
+    const exact = all.find((image) => image.id === reference || image.repoDigests.includes(reference));
+    const isHex = /^[0-9a-f]+$/.test(hex);
+    const byPrefix = new Map(all.filter((image) => isHex && image.id.replace(/^sha256:/, '').startsWith(hex)).map((image) => [image.id, image]));
+    return Promise.resolve(exact ?? (byPrefix.size === 1 ? [...byPrefix.values()][0] : undefined));
   }
 
   pullImage(reference: string): Promise<ImageInfo> {
@@ -74,7 +87,7 @@ export class FakeDriver implements Driver {
   buildImage(request: BuildRequest): Promise<ImageInfo> {
     this.calls.push(`build ${request.tags.join(',')}`);
     const id = `sha256:built${this.nextId++}`;
-    for (const tag of request.tags) this.addImage(tag, id);
+    for (const tag of request.tags) this.addImage(tag, id, { labels: request.labels });
     return Promise.resolve({ id, repoDigests: [], labels: request.labels });
   }
 
