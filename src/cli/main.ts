@@ -17,7 +17,9 @@ const program = new Command('flotilla')
   .option('--profile <name>', 'enable a profile (repeatable)', collect, [])
   .enablePositionalOptions()
   .showHelpAfterError()
-  .configureHelp({ sortSubcommands: false });
+  .configureHelp({ sortSubcommands: false })
+  // Usage errors exit 2 (help and --version exit 0). Set before the subcommands, which copy it when created.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
 const output = (choices: string[], fallback: string) =>
   new Option('-o, --output <format>', 'output format').choices(choices).default(fallback);
@@ -42,6 +44,16 @@ program
   .option('--remove-orphans', 'remove containers of services no longer in the stack')
   .addOption(output(['text', 'json'], 'text'))
   .action(lazy(() => import('./commands/up.js')));
+
+program
+  .command('build')
+  .description('build the services that have a build section, skipping every image whose inputs did not change')
+  .argument('[services...]', 'services to build (default: all with a build section)')
+  .option('-j, --jobs <n>', 'builds at once (default: the number of CPUs)', parseCount)
+  .option('--require-clean', 'refuse to build from uncommitted changes')
+  .option('--force', 'build even when an image of the same build version exists')
+  .addOption(output(['text', 'json'], 'text'))
+  .action(lazy(() => import('./commands/build.js')));
 
 program
   .command('down')
@@ -82,6 +94,21 @@ program
   .option('-e, --env <KEY=VALUE>', 'set a variable (repeatable)', collect, [])
   .passThroughOptions()
   .action(lazy(() => import('./commands/exec.js')));
+
+program
+  .command('trace')
+  .description('walk from a container, service or image back to the commit and tag it was built from; with --commit, from a commit to where it runs')
+  .argument('[target]', 'a container (name or id), a service, or an image (reference, id, short id or digest)')
+  .option('--commit <ref>', 'a commit (4+ hex digits) or a tag: list the running containers built from it')
+  .addOption(output(['text', 'json'], 'text'))
+  .action(lazy(() => import('./commands/trace.js')));
+
+program
+  .command('provenance')
+  .description('print the in-toto provenance statement recorded when this project built an image')
+  .argument('<image>', 'an image reference, id, short id or digest')
+  .addOption(output(['pretty', 'json'], 'pretty'))
+  .action(lazy(() => import('./commands/provenance.js')));
 
 for (const [name, description] of [
   ['start', 'start stopped containers, dependencies first'],
@@ -128,9 +155,6 @@ function parseCount(value: string): number {
   return count;
 }
 
-program.exitOverride((error) => {
-  process.exit(error.exitCode === 0 ? 0 : 2);
-});
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.exitCode = handleFailure(error);
 });

@@ -83,12 +83,15 @@ function describe(condition: Condition): string {
   return condition === 'ready' ? 'ready' : condition.replace('service_', '').replace('_', ' ');
 }
 
+/** Waits `ms`, or less when aborted; leaves no listener behind either way. */
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    const done = () => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
       resolve();
-    }, { once: true });
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 }

@@ -28,6 +28,8 @@ export interface ExecuteContext {
   /** Image id per reference, as observed before planning; filled in as images are built or pulled. */
   images: Record<string, string | undefined>;
   extraLabels: Record<string, string>;
+  /** Builds a service's image (labels, provenance) and returns its id; needed by plans with build operations. */
+  build?: (service: string, onProgress: (line: string) => void) => Promise<string>;
   onProgress: (event: ProgressEvent) => void;
   signal?: AbortSignal | undefined;
 }
@@ -160,11 +162,8 @@ async function perform(op: Operation, context: ExecuteContext, progress: (line: 
       context.images[op.name] = (await driver.pullImage(op.name, progress)).id;
       return;
     case 'build-image': {
-      const build = serviceOf(stack, op).build;
-      if (!build) throw new FlotillaError('INTERNAL', `service ${op.service ?? ''} has no build section`);
-      const { target, labels, ...rest } = build;
-      const request = { ...rest, labels: { ...labels, ...context.extraLabels }, ...(target ? { target } : {}), tags: [op.name] };
-      context.images[op.name] = (await driver.buildImage(request, progress)).id;
+      if (!context.build) throw new FlotillaError('INTERNAL', `${op.resource}: the plan builds, but no builder was given`);
+      context.images[op.name] = await context.build(serviceOf(stack, op).name, progress);
       return;
     }
     case 'create-network':
@@ -194,8 +193,9 @@ async function perform(op: Operation, context: ExecuteContext, progress: (line: 
 
 async function createAndStart(op: Operation, context: ExecuteContext): Promise<void> {
   const service = serviceOf(context.stack, op);
-  const imageId = context.images[service.image] ?? (await context.driver.inspectImage(service.image))?.id;
-  if (!imageId) throw new FlotillaError('IMAGE_NOT_FOUND', `service ${service.name}: image ${service.image} is not present`);
+  const image = op.image ?? service.image;
+  const imageId = context.images[image] ?? (await context.driver.inspectImage(image))?.id;
+  if (!imageId) throw new FlotillaError('IMAGE_NOT_FOUND', `service ${service.name}: image ${image} is not present`);
   const networkModeContainer = await sharedNetworkContainer(context, service.networkMode);
   const request = containerRequest({
     stack: context.stack,

@@ -11,11 +11,21 @@ export interface HostPortUse {
   containerId?: string;
 }
 
+/** The image a service with a build section should run: named by its build version. */
+export interface BuildTarget {
+  /** `<repository>:fl-<version>`. */
+  tag: string;
+  /** Set when an image with that tag exists: the build can be skipped. */
+  imageId?: string;
+}
+
 /** Everything the planner needs to know about the world, gathered before planning. */
 export interface Observation {
   state: ObservedState;
   /** Image id per image reference the stack names; undefined when not present locally. */
   images: Record<string, string | undefined>;
+  /** For each selected service with a `build:` section: the tag of its current build version, and the image with that tag if built already. */
+  builds: Record<string, BuildTarget>;
   /** Engine names of external networks and volumes that exist. */
   externalNetworks: string[];
   externalVolumes: string[];

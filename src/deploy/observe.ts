@@ -1,3 +1,4 @@
+import { resolveBuilds, type ResolvedBuild } from '../build/builder.js';
 import type { Driver } from '../runtime/driver.js';
 import { isHostPortTaken } from '../runtime/host-ports.js';
 import type { Stack } from '../spec/types.js';
@@ -5,12 +6,14 @@ import type { HostPortUse, Observation } from './observation.js';
 
 /**
  * Gathers what the planner needs, with every look-up in parallel: the project's objects, the
- * images the selected services name, the external networks and volumes, and the fixed host ports
- * they publish that something already holds.
+ * images the selected services name, the build version of each service that builds (and whether
+ * it is built), the external networks and volumes, and the fixed host ports the services publish
+ * that something already holds. Returns the resolved builds too, for the builder.
  */
-export async function observe(driver: Driver, stack: Stack, selected: readonly string[]): Promise<Observation> {
-  const services = (selected.length > 0 ? selected : Object.keys(stack.services)).flatMap((name) => stack.services[name] ?? []);
-  const imageRefs = [...new Set(services.map((service) => service.image))];
+export async function observe(driver: Driver, stack: Stack, selected: readonly string[]): Promise<Observation & { resolvedBuilds: ResolvedBuild[] }> {
+  const names = selected.length > 0 ? selected : Object.keys(stack.services);
+  const services = names.flatMap((name) => stack.services[name] ?? []);
+  const imageRefs = [...new Set(services.filter((service) => !service.build).map((service) => service.image))];
   const externalNetworks = Object.values(stack.networks).filter((network) => network.external).map((network) => network.name);
   const externalVolumes = Object.values(stack.volumes).filter((volume) => volume.external).map((volume) => volume.name);
   const wanted = services.flatMap((service) =>
@@ -19,8 +22,9 @@ export async function observe(driver: Driver, stack: Stack, selected: readonly s
       .map((port) => ({ hostIp: port.hostIp ?? '', port: Number(port.published), protocol: port.protocol })),
   );
 
-  const [state, imageIds, networks, volumes, portsInUse] = await Promise.all([
+  const [state, resolvedBuilds, imageIds, networks, volumes, portsInUse] = await Promise.all([
     driver.observe(stack.name),
+    resolveBuilds(driver, stack, names),
     Promise.all(imageRefs.map(async (ref) => (await driver.inspectImage(ref))?.id)),
     Promise.all(externalNetworks.map(async (name) => ((await driver.inspectNetwork(name)) ? name : undefined))),
     Promise.all(externalVolumes.map(async (name) => ((await driver.inspectVolume(name)) ? name : undefined))),
@@ -28,9 +32,12 @@ export async function observe(driver: Driver, stack: Stack, selected: readonly s
   ]);
   const images: Record<string, string | undefined> = {};
   imageRefs.forEach((ref, index) => (images[ref] = imageIds[index]));
+  const builds = Object.fromEntries(resolvedBuilds.map(({ service, tag, imageId }) => [service, { tag, ...(imageId ? { imageId } : {}) }]));
   return {
     state,
     images,
+    builds,
+    resolvedBuilds,
     externalNetworks: networks.filter((name): name is string => name !== undefined),
     externalVolumes: volumes.filter((name): name is string => name !== undefined),
     portsInUse,

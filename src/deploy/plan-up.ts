@@ -70,6 +70,15 @@ function planImages(stack: Stack, observation: Observation, order: string[], opt
   const planned = new Set<string>();
   for (const name of order) {
     const service = serviceOf(stack, name);
+    const build = observation.builds[name];
+    if (service.build && build) {
+      // Built services are named by their build version: a version that exists is never rebuilt.
+      if (options.build || !build.imageId) {
+        const cause = options.build ? '--build' : 'no image for this build version';
+        operations.push({ type: 'build-image', service: name, name: build.tag, resource: `image ${build.tag}`, cause });
+      }
+      continue;
+    }
     if (planned.has(service.image)) continue;
     const present = observation.images[service.image] !== undefined;
     const image = { service: name, name: service.image, resource: `image ${service.image}` };
@@ -139,7 +148,9 @@ function planReplicas(
   imageRefreshed: boolean,
 ): Operation[] {
   const hash = serviceConfigHash(stack, service);
-  const imageId = observation.images[service.image];
+  const build = service.build ? observation.builds[service.name] : undefined;
+  const image = build?.tag ?? service.image;
+  const imageId = build ? build.imageId : observation.images[service.image];
   const operations: Operation[] = [];
   const byReplica = new Map(existing.map((container) => [container.replica, container]));
   for (let replica = 1; replica <= service.replicas; replica++) {
@@ -147,7 +158,7 @@ function planReplicas(
     const target = { service: service.name, replica, name, resource: `container ${name}` };
     const container = byReplica.get(replica);
     if (!container) {
-      operations.push({ type: 'create-container', ...target, cause: 'missing' });
+      operations.push({ type: 'create-container', ...target, image, cause: 'missing' });
       continue;
     }
     const recreateCause = options.noRecreate
@@ -162,7 +173,7 @@ function planReplicas(
               ? 'image changed'
               : undefined;
     if (recreateCause) {
-      operations.push({ type: 'recreate-container', ...target, containerId: container.id, cause: recreateCause });
+      operations.push({ type: 'recreate-container', ...target, image, containerId: container.id, cause: recreateCause });
     } else if (needsStart(stack, container)) {
       operations.push({ type: 'start-container', ...target, containerId: container.id, cause: container.state });
     }

@@ -32,6 +32,8 @@ export interface Operation {
   name: string;
   /** Id of the existing container it replaces, restarts or removes. */
   containerId?: string;
+  /** For container creation: the image reference to run (the build version tag for built services). */
+  image?: string;
 }
 
 /** A dependency a service's containers wait for before they are created or started. */

@@ -1,3 +1,5 @@
+import { buildService } from '../build/builder.js';
+import type { BuildRecord } from '../build/types.js';
 import { FlotillaError } from '../core/errors.js';
 import type { Driver } from '../runtime/driver.js';
 import type { Stack } from '../spec/types.js';
@@ -17,6 +19,8 @@ export interface UpRequest {
   dryRun: boolean;
   extraLabels: Record<string, string>;
   onProgress: (event: ProgressEvent) => void;
+  /** Where build records go (the project's state store); opened only when something is built. */
+  recordBuild: (record: BuildRecord) => void | Promise<void>;
   signal?: AbortSignal;
 }
 
@@ -35,6 +39,13 @@ export async function up(request: UpRequest): Promise<UpResult> {
     stack,
     images: observation.images,
     extraLabels: request.extraLabels,
+    build: async (service, onProgress) => {
+      const resolved = observation.resolvedBuilds.find((build) => build.service === service);
+      if (!resolved) throw new FlotillaError('INTERNAL', `no build version was computed for service ${service}`);
+      const record = await buildService(resolved, { driver, stack, extraLabels: request.extraLabels, record: request.recordBuild, onProgress });
+      if (record.git?.dirty) onProgress(`warning: built from uncommitted changes in ${stack.services[service]?.build?.context ?? service}`);
+      return record.imageId;
+    },
     onProgress: request.onProgress,
     signal: request.signal,
   });

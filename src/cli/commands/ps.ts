@@ -1,5 +1,6 @@
+import { ImageLabel } from '../../build/image-labels.js';
 import { ExitCode } from '../../core/errors.js';
-import type { ObservedContainer, PublishedPort } from '../../runtime/driver.js';
+import type { ImageInfo, ObservedContainer, PublishedPort } from '../../runtime/driver.js';
 import { Label } from '../../runtime/labels.js';
 import { commandContext, type GlobalOptions } from '../context.js';
 import { renderTable } from '../output/table.js';
@@ -17,6 +18,10 @@ interface ContainerRow {
   image: string;
   imageId: string;
   digest: string | null;
+  /** From the image's OCI labels: the commit and the tag (or `git describe`) it was built from. */
+  commit: string | null;
+  version: string | null;
+  dirty: boolean | null;
 }
 
 /** `flotilla ps [SERVICE...]`. */
@@ -28,8 +33,8 @@ export async function run(services: string[], options: { output: 'table' | 'json
     .sort((a, b) => a.service.localeCompare(b.service) || a.replica - b.replica);
   const imageIds = [...new Set(containers.map((container) => container.imageId))];
   const infos = await Promise.all(imageIds.map((id) => driver.inspectImage(id)));
-  const digestOf = new Map(imageIds.map((id, index) => [id, infos[index]?.repoDigests[0] ?? null]));
-  const rows = containers.map((container) => toRow(container, digestOf.get(container.imageId) ?? null));
+  const imageOf = new Map(imageIds.map((id, index) => [id, infos[index]]));
+  const rows = containers.map((container) => toRow(container, imageOf.get(container.imageId)));
 
   if (options.output === 'json') {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -38,7 +43,7 @@ export async function run(services: string[], options: { output: 'table' | 'json
   } else {
     process.stdout.write(
       renderTable(
-        ['SERVICE', '#', 'NAME', 'STATE', 'HEALTH', 'PORTS', 'IMAGE', 'DIGEST'],
+        ['SERVICE', '#', 'NAME', 'STATE', 'HEALTH', 'PORTS', 'IMAGE', 'DIGEST', 'BUILT FROM'],
         rows.map((row) => [
           row.service,
           String(row.replica),
@@ -48,6 +53,7 @@ export async function run(services: string[], options: { output: 'table' | 'json
           row.ports.map(formatPort).join(', ') || '-',
           row.image,
           shortDigest(row.digest ?? row.imageId),
+          builtFrom(row),
         ]),
       ),
     );
@@ -55,7 +61,9 @@ export async function run(services: string[], options: { output: 'table' | 'json
   return ExitCode.ok;
 }
 
-function toRow(container: ObservedContainer, digest: string | null): ContainerRow {
+function toRow(container: ObservedContainer, image: ImageInfo | undefined): ContainerRow {
+  const labels = image?.labels ?? {};
+  const dirty = labels[ImageLabel.dirty];
   return {
     service: container.service,
     replica: container.replica,
@@ -67,8 +75,18 @@ function toRow(container: ObservedContainer, digest: string | null): ContainerRo
     ports: container.ports,
     image: container.labels[Label.image] ?? container.imageId,
     imageId: container.imageId,
-    digest,
+    digest: image?.repoDigests[0] ?? null,
+    commit: labels[ImageLabel.revision] ?? null,
+    version: labels[ImageLabel.version] ?? null,
+    dirty: dirty === undefined ? null : dirty === 'true',
   };
+}
+
+/** `v1.2 (3f2a9c1d0b7e)`, `dirty` marked; `-` for images not built by Flotilla from git. */
+function builtFrom(row: ContainerRow): string {
+  if (!row.commit) return '-';
+  const commit = `${row.commit.slice(0, 12)}${row.dirty ? ', dirty' : ''}`;
+  return row.version ? `${row.version} (${commit})` : commit;
 }
 
 function formatPort(port: PublishedPort): string {

@@ -2,6 +2,7 @@ import pc from 'picocolors';
 import { ExitCode } from '../../core/errors.js';
 import { dependencyEdges, isEmptyPlan, operationsOf, planText, up } from '../../deploy/index.js';
 import { withDependencies } from '../../graph/index.js';
+import { lazyProjectStore } from '../../provenance/project-store.js';
 import type { Stack } from '../../spec/types.js';
 import { commandContext, type GlobalOptions } from '../context.js';
 import { abortOnInterrupt } from '../interrupt.js';
@@ -26,6 +27,7 @@ export async function run(services: string[], options: UpCliOptions, global: Glo
   await driver.ping();
   const selected = services.length > 0 ? [...withDependencies(dependencyEdges(stack), services)] : [];
   const signal = abortOnInterrupt();
+  const state = lazyProjectStore(stack);
   const result = await up({
     driver,
     stack,
@@ -40,8 +42,9 @@ export async function run(services: string[], options: UpCliOptions, global: Glo
     dryRun: options.dryRun ?? false,
     extraLabels,
     onProgress: options.output === 'json' && !process.stderr.isTTY ? () => undefined : createProgressRenderer(),
+    recordBuild: state.recordBuild,
     signal,
-  });
+  }).finally(state.close);
   if (signal.aborted) return ExitCode.interrupted;
   const { plan, failures, skipped } = result;
   if (options.output === 'json') {

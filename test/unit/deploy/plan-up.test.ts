@@ -5,13 +5,14 @@ import type { Observation } from '../../../src/deploy/observation.js';
 import { planUp, type UpOptions } from '../../../src/deploy/plan-up.js';
 import { planText } from '../../../src/deploy/plan-text.js';
 import { FakeDriver } from '../../../src/runtime/fake/fake-driver.js';
-import type { Stack } from '../../../src/spec/types.js';
+import { serviceConfigHash } from '../../../src/deploy/config-hash.js';
+import type { ServiceSpec, Stack } from '../../../src/spec/types.js';
 import { healthy, service, shop, stack } from './stack-factory.js';
 
 const defaults: UpOptions = { services: [], forceRecreate: false, noRecreate: false, removeOrphans: false, build: false };
 
 function emptyObservation(images: Record<string, string | undefined> = {}): Observation {
-  return { state: { containers: [], networks: [], volumes: [] }, images, externalNetworks: [], externalVolumes: [], portsInUse: [] };
+  return { state: { containers: [], networks: [], volumes: [] }, images, builds: {}, externalNetworks: [], externalVolumes: [], portsInUse: [] };
 }
 
 /** Brings a stack up on a fake driver, as `up` would. */
@@ -52,11 +53,25 @@ describe('planUp from nothing', () => {
     );
   });
 
-  it('builds a service that has a build section and no image yet', () => {
+  it('builds a service only when no image has its build version, and runs the image by that version', () => {
     const target = stack([service('api', { image: 'demo-api', build: { context: '/work/demo/api', dockerfile: 'Dockerfile', args: {}, labels: {} } })]);
-    expect(planText(planUp(target, emptyObservation(), defaults))).toContain('build    image demo-api (missing)');
-    expect(planText(planUp(target, emptyObservation({ 'demo-api': 'sha256:1' }), defaults))).not.toContain('build');
-    expect(planText(planUp(target, emptyObservation({ 'demo-api': 'sha256:1' }), { ...defaults, build: true }))).toContain('build    image demo-api (--build)');
+    const unbuilt = { ...emptyObservation(), builds: { api: { tag: 'demo-api:fl-0123' } } };
+    const built = { ...emptyObservation(), builds: { api: { tag: 'demo-api:fl-0123', imageId: 'sha256:1' } } };
+    expect(planText(planUp(target, unbuilt, defaults))).toContain('build    image demo-api:fl-0123 (no image for this build version)');
+    expect(planText(planUp(target, built, defaults))).not.toContain('build');
+    expect(planText(planUp(target, built, { ...defaults, build: true }))).toContain('build    image demo-api:fl-0123 (--build)');
+    expect(planUp(target, built, defaults).services[0]?.operations[0]).toMatchObject({ type: 'create-container', image: 'demo-api:fl-0123' });
+  });
+
+  it('recreates a container when its service has a new build version', () => {
+    const target = stack([service('api', { image: 'demo-api', build: { context: '/work/demo/api', dockerfile: 'Dockerfile', args: {}, labels: {} } })]);
+    const observation = { ...emptyObservation(), builds: { api: { tag: 'demo-api:fl-0456', imageId: 'sha256:new' } } };
+    observation.state.networks.push({ id: 'n1', name: 'demo_default', labels: {} });
+    observation.state.containers.push({
+      id: 'c1', name: 'demo-api-1', project: 'demo', service: 'api', replica: 1, imageId: 'sha256:old', state: 'running', exitCode: 0, labels: {}, ports: [],
+      configHash: serviceConfigHash(target, target.services['api'] as ServiceSpec),
+    });
+    expect(planText(planUp(target, observation, defaults))).toBe('project demo:\n  recreate container demo-api-1 (image changed)\n');
   });
 
   it('refuses a missing image whose pull_policy is never', () => {
