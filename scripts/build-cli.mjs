@@ -39,6 +39,8 @@ await build({
   define: { __FLOTILLA_VERSION__: JSON.stringify(version) },
   // version.ts reads package.json through import.meta only when the version was not defined above.
   logOverride: { 'empty-import-meta': 'silent' },
+  // Native addons cannot be bundled; they load from node_modules at run time.
+  external: ['better-sqlite3'],
   plugins: [unusedStub],
 });
 copyFileSync('src/cli/launcher.cjs', 'dist/bin/flotilla.cjs');
