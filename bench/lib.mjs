@@ -11,6 +11,9 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 export const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+// The frozen CLI copy (snapshotCli) lives outside the repository, but loads native addons such as
+// better-sqlite3 from the repository's node_modules: every process a bench starts inherits this.
+process.env.NODE_PATH = join(repo, 'node_modules');
 const dist = join(repo, 'dist', 'bin');
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 

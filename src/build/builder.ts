@@ -6,7 +6,7 @@
 import { FlotillaError } from '../core/errors.js';
 import type { Driver } from '../runtime/driver.js';
 import type { ServiceSpec, Stack } from '../spec/types.js';
-import { gitInfo } from './git.js';
+import { gitInfoForContexts } from './git.js';
 import { versionTag } from './image-labels.js';
 import { imageLabels } from './oci-labels.js';
 import { provenanceStatement } from './statement.js';
@@ -31,15 +31,26 @@ export interface ResolvedBuild {
 /** Versions of the named services' builds (those with a `build:` section) and their git state, computed in parallel. */
 export async function resolveBuilds(driver: Driver, stack: Stack, services: readonly string[]): Promise<ResolvedBuild[]> {
   const built = services.map((name) => stack.services[name]).filter((service): service is ServiceSpec & { build: NonNullable<ServiceSpec['build']> } => !!service?.build);
-  const resolveImage = async (reference: string) => {
-    const image = await driver.inspectImage(reference);
-    return image && { id: image.id, ...(image.repoDigests[0] ? { digest: image.repoDigests[0] } : {}) };
+  // Services usually share base images: look each one up once.
+  const lookups = new Map<string, Promise<{ id: string; digest?: string } | undefined>>();
+  const resolveImage = (reference: string) => {
+    let lookup = lookups.get(reference);
+    if (!lookup) {
+      lookup = driver.inspectImage(reference).then((image) => image && { id: image.id, ...(image.repoDigests[0] ? { digest: image.repoDigests[0] } : {}) });
+      lookups.set(reference, lookup);
+    }
+    return lookup;
   };
+  const versions = await Promise.all(
+    built.map(({ build: { context, dockerfile, args, target, labels } }) =>
+      computeBuildVersion({ context, dockerfile, args, labels, ...(target ? { target } : {}) }, resolveImage),
+    ),
+  );
+  const gits = await gitInfoForContexts(built.map((service, index) => ({ context: service.build.context, sent: new Set(versions[index]?.entries) })));
   return Promise.all(
-    built.map(async (service) => {
-      const { context, dockerfile, args, target, labels } = service.build;
-      const computed = await computeBuildVersion({ context, dockerfile, args, labels, ...(target ? { target } : {}) }, resolveImage);
-      const git = await gitInfo(context, context, new Set(computed.entries));
+    built.map(async (service, index) => {
+      const computed = versions[index] as ComputedBuildVersion;
+      const git = gits[index];
       const version = git?.dirty ? { ...computed, version: dirtyVersion(computed.version) } : computed;
       const tag = versionTag(service.image, version.version);
       const existing = unpinnedBaseImages(version).length === 0 ? await driver.inspectImage(tag) : undefined;

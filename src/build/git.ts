@@ -4,8 +4,8 @@
  * credentials. Not a repository, or no git installed: undefined, never an error.
  */
 import { execFile } from 'node:child_process';
-import { realpath } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { access, realpath } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { FlotillaError } from '../core/errors.js';
 import type { GitInfo } from './types.js';
 
@@ -21,59 +21,92 @@ interface GitResult {
 const STATUS_MAX_BUFFER = 64 * 1024;
 const TIMEOUT_MS = 30_000;
 
+/** A build context whose git state is wanted; `sent` as for `gitInfo`. */
+export interface GitContext {
+  context: string;
+  sent?: ReadonlySet<string> | undefined;
+}
+
 /**
  * Git state of the repository holding `dir`. `contextDir` (default `dir`) bounds what counts as
  * dirty; with `sent` (the context entries that go to the build, relative to `contextDir`), only
  * changes to those count, plus deletions: a file .dockerignore leaves out changes no image.
  */
 export async function gitInfo(dir: string, contextDir: string = dir, sent?: ReadonlySet<string>): Promise<GitInfo | undefined> {
+  const root = await repositoryRoot(dir);
+  return root ? (await repositoryState(root, [{ context: contextDir, sent }]))[0] : undefined;
+}
+
+/**
+ * Git state of several build contexts at once. git runs once per repository, not per context:
+ * twenty services in one repository cost five git processes, not a hundred.
+ */
+export async function gitInfoForContexts(contexts: readonly GitContext[]): Promise<(GitInfo | undefined)[]> {
+  const roots = await Promise.all(contexts.map((context) => repositoryRoot(context.context)));
+  const byRoot = new Map<string, number[]>();
+  roots.forEach((root, index) => {
+    if (root) byRoot.set(root, [...(byRoot.get(root) ?? []), index]);
+  });
+  const results: (GitInfo | undefined)[] = contexts.map(() => undefined);
+  await Promise.all(
+    [...byRoot].map(async ([root, indexes]) => {
+      const states = await repositoryState(root, indexes.map((index) => contexts[index] as GitContext));
+      indexes.forEach((index, position) => (results[index] = states[position]));
+    }),
+  );
+  return results;
+}
+
+/** The directory holding `.git` (a directory, or a file for worktrees and submodules) at or above `dir`. */
+async function repositoryRoot(dir: string): Promise<string | undefined> {
+  for (let current = resolve(dir); ; current = dirname(current)) {
+    if (await access(join(current, '.git')).then(() => true, () => false)) return current;
+    if (dirname(current) === current) return undefined;
+  }
+}
+
+/** Commit, tag, describe and origin of the repository at `root`, and whether each context is dirty. */
+async function repositoryState(root: string, contexts: readonly GitContext[]): Promise<(GitInfo | undefined)[]> {
+  const paths = await Promise.all(contexts.map((context) => realpath(context.context).catch(() => resolve(context.context))));
   const [head, exactTag, describe, status, origin, toplevel] = await Promise.all([
-    git(dir, ['rev-parse', '--verify', '--quiet', 'HEAD']),
-    git(dir, ['describe', '--tags', '--exact-match', 'HEAD']),
-    git(dir, ['describe', '--tags', '--always']),
+    git(root, ['rev-parse', '--verify', '--quiet', 'HEAD']),
+    git(root, ['describe', '--tags', '--exact-match', 'HEAD']),
+    git(root, ['describe', '--tags', '--always']),
     // Untracked files count (they would be sent), ignored ones do not; the user's
     // status.showUntrackedFiles setting must not hide them.
-    git(dir, ['status', '--porcelain', '-z', '--untracked-files=normal', '--', resolve(contextDir)], STATUS_MAX_BUFFER),
-    git(dir, ['remote', 'get-url', 'origin']),
-    git(dir, ['rev-parse', '--show-toplevel']),
+    git(root, ['status', '--porcelain', '-z', '--untracked-files=normal', '--', ...paths], STATUS_MAX_BUFFER),
+    git(root, ['remote', 'get-url', 'origin']),
+    git(root, ['rev-parse', '--show-toplevel']),
   ]);
-  if (head.code === 'ENOENT' || notARepository(head)) return undefined;
+  if (head.code === 'ENOENT' || notARepository(head)) return contexts.map(() => undefined);
   // `--verify --quiet` exits 1 without a word when HEAD is unborn: a repository with no commit
   // yet has nothing to trace a build to, so it counts as no repository at all.
-  if (head.code === 1 && head.stdout === '') return undefined;
-  if (!head.ok) throw gitFailed(dir, 'rev-parse HEAD', head);
-
-  let dirty: boolean;
-  if (status.ok && sent && toplevel.ok) {
-    // git reports real paths; the context may have been named through a symbolic link.
-    const context = await realpath(contextDir).catch(() => resolve(contextDir));
-    dirty = changesSent(status.stdout, toplevel.stdout.trim(), context, sent);
-  } else if (status.ok) {
-    dirty = status.stdout !== '';
-  } else if (status.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER' || /outside repository/i.test(status.stderr)) {
-    // A listing too long to buffer is not empty; a context outside the repository cannot be vouched for.
-    dirty = true;
-  } else {
-    throw gitFailed(dir, 'status', status);
+  if (head.code === 1 && head.stdout === '') return contexts.map(() => undefined);
+  if (!head.ok) throw gitFailed(root, 'rev-parse HEAD', head);
+  if (!status.ok && status.code !== 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER' && !/outside repository/i.test(status.stderr)) {
+    throw gitFailed(root, 'status', status);
   }
 
   const tag = exactTag.ok ? exactTag.stdout.trim() : '';
   const source = origin.ok ? stripCredentials(origin.stdout.trim()) : '';
   const commit = head.stdout.trim();
-  return {
+  const top = toplevel.ok ? toplevel.stdout.trim() : root;
+  return contexts.map((context, index) => ({
     commit,
     ...(tag ? { tag } : {}),
     describe: describe.ok ? describe.stdout.trim() : commit.slice(0, 7),
-    dirty,
+    // A listing too long to buffer is not empty; a context outside the repository cannot be vouched for.
+    dirty: status.ok ? changesSent(status.stdout, top, paths[index] ?? '', context.sent) : true,
     ...(source ? { source } : {}),
-  };
+  }));
 }
 
 /**
- * Whether `git status --porcelain -z` output (paths relative to the repository root) names a
- * deletion, or a change to a path that is sent, or an untracked directory holding one.
+ * Whether `git status --porcelain -z` output (paths relative to the repository root) names, inside
+ * `contextDir`, a deletion, or a change to a path that is sent (any path when `sent` is not given),
+ * or an untracked directory holding one.
  */
-function changesSent(porcelain: string, toplevel: string, contextDir: string, sent: ReadonlySet<string>): boolean {
+function changesSent(porcelain: string, toplevel: string, contextDir: string, sent: ReadonlySet<string> | undefined): boolean {
   const records = porcelain.split('\0');
   for (let index = 0; index < records.length; index++) {
     const record = records[index] ?? '';
@@ -81,10 +114,10 @@ function changesSent(porcelain: string, toplevel: string, contextDir: string, se
     const state = record.slice(0, 2);
     // A rename or copy is followed by its source path in the next record.
     if (state.includes('R') || state.includes('C')) index++;
-    if (state.includes('D')) return true;
     const named = record.slice(3);
     const path = relative(contextDir, join(toplevel, named)).split(sep).join('/');
     if (path.startsWith('..')) continue;
+    if (!sent || state.includes('D')) return true;
     // An untracked directory is listed once, as `dir/`, when nothing in it is tracked.
     if (named.endsWith('/')) {
       if (path === '' || [...sent].some((entry) => entry.startsWith(`${path}/`))) return true;
