@@ -3,6 +3,7 @@
 # compose files stay standard:
 #   debian:bookworm-slim                       debootstrap --variant=minbase, docker import
 #   node:20-bookworm-slim (also node:20-slim)  the host's Node 20 binary on debian:bookworm-slim
+#   node:18-bookworm-slim (also node:18-slim)  Debian's own nodejs package (Node 18) on debian:bookworm-slim
 #   postgres:15-bookworm  (also postgres:15)   Debian's postgresql-15 on debian:bookworm-slim
 # A missing image is pulled first (short timeout); only when that fails is it built here.
 # Images built here carry the label dev.flotilla.base-image=true and a hash of their recipe;
@@ -266,6 +267,21 @@ build_node() {
   docker_build "$ref" "$hash" "$context" "$@" -- --build-arg "NODE_VERSION=$("$node_bin" --version | sed 's/^v//')"
 }
 
+# --- node:18-bookworm-slim -----------------------------------------------------------------
+
+# Debian bookworm's `nodejs` package is Node 18: installed with apt inside the image, from
+# the same mirrors as the host, over HTTP. The Dockerfile fails unless it is Node 18.
+build_node18() {
+  local ref="$1" hash="$2"
+  shift 2
+  local context="$work/node18-context"
+  mkdir -p "$context"
+  cp -a "$recipes/node18/." "$context/"
+  cp "$sources_file" "$context/debian.sources"
+  log "apt-get install nodejs (Node 18) inside the image, from $debian_mirror (under a minute, unless Docker has the layer cached)"
+  docker_build "$ref" "$hash" "$context" "$@"
+}
+
 # --- postgres:15-bookworm ------------------------------------------------------------------
 
 build_postgres() {
@@ -297,6 +313,8 @@ elif image_exists node:20-bookworm-slim; then
 else
   die "cannot build node:20-bookworm-slim: $node_problem"
 fi
+
+ensure_image node:18-bookworm-slim "$(recipe_hash "$recipes/node18" "$debian_id" "$debian_mirror" "$security_mirror")" build_node18 node:18-slim
 
 ensure_image postgres:15-bookworm "$(recipe_hash "$recipes/postgres" "$debian_id" "$debian_mirror" "$security_mirror")" build_postgres postgres:15
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 /** Largest request body a service accepts. */
 const MAX_BODY_BYTES = 16 * 1024;
@@ -116,21 +116,28 @@ function send(res: ServerResponse, requestId: string, reply: Reply): void {
   res.end(body);
 }
 
-/** A service's name, port, routes, and what to close after the server on shutdown. */
-export interface ServiceOptions {
+/** What `createHttpServer` needs: the service's name (for its logs) and its routes. */
+export interface ServerOptions {
   name: string;
-  port: number;
   routes: Route[];
+  /** Where each log line goes; `logLine` by default (tests pass their own). */
+  log?: (fields: Record<string, unknown>) => void;
+}
+
+/** A service's name, port, routes, and what to close after the server on shutdown. */
+export interface ServiceOptions extends ServerOptions {
+  port: number;
   onShutdown?: () => Promise<void>;
 }
 
 /**
- * Starts an HTTP service that logs one JSON line per request and shuts down gracefully on
- * SIGTERM or SIGINT: it stops accepting connections, lets open requests finish, runs
- * `onShutdown` (close pools), and exits 0 — or 1 if that takes longer than 10 seconds.
+ * Creates (without starting) an HTTP server that routes requests to `routes`, answers in JSON
+ * (HttpErrors become their status; anything else a 500), and logs one JSON line per request.
+ * `startService` listens with it; tests listen on port 0.
  */
-export function startService(options: ServiceOptions): void {
+export function createHttpServer(options: ServerOptions): Server {
   const { name } = options;
+  const log = options.log ?? ((fields: Record<string, unknown>): void => logLine(name, fields));
   const routes: CompiledRoute[] = options.routes.map((r) => ({ ...r, segments: r.path.split('/').filter((p) => p !== '') }));
 
   async function handle(req: IncomingMessage, requestId: string): Promise<Reply> {
@@ -148,11 +155,11 @@ export function startService(options: ServiceOptions): void {
     throw new HttpError(404, 'not_found', `no route for ${method} ${path}`);
   }
 
-  const server = createServer((req, res) => {
+  return createServer((req, res) => {
     const started = process.hrtime.bigint();
     const requestId = requestIdOf(req.headers);
     res.on('finish', () => {
-      logLine(name, {
+      log({
         level: 'info',
         msg: 'request',
         method: req.method,
@@ -169,11 +176,21 @@ export function startService(options: ServiceOptions): void {
           send(res, requestId, { status: error.status, body: { error: error.code, message: error.message, ...error.details } });
           return;
         }
-        logLine(name, { level: 'error', msg: 'unhandled error', requestId, error: String(error) });
+        log({ level: 'error', msg: 'unhandled error', requestId, error: String(error) });
         send(res, requestId, { status: 500, body: { error: 'internal', message: 'internal error' } });
       },
     );
   });
+}
+
+/**
+ * Starts an HTTP service that logs one JSON line per request and shuts down gracefully on
+ * SIGTERM or SIGINT: it stops accepting connections, lets open requests finish, runs
+ * `onShutdown` (close pools), and exits 0 — or 1 if that takes longer than 10 seconds.
+ */
+export function startService(options: ServiceOptions): void {
+  const { name } = options;
+  const server = createHttpServer(options);
 
   let stopping = false;
   const shutdown = (signal: string): void => {

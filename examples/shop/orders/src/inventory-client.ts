@@ -3,6 +3,7 @@ import { HttpError } from '../../shared/http.js';
 /** What the inventory said to a reservation. */
 export type ReservationResult = { kind: 'reserved' } | { kind: 'unknown_sku' } | { kind: 'out_of_stock'; available: number };
 
+/** How long the inventory may take to answer, by default. */
 const TIMEOUT_MS = 5_000;
 
 /**
@@ -13,18 +14,21 @@ export async function reserveStock(
   baseUrl: string,
   request: { sku: string; quantity: number; orderId: string },
   requestId: string,
+  timeoutMs = TIMEOUT_MS,
 ): Promise<ReservationResult> {
+  const signal = AbortSignal.timeout(timeoutMs);
   let response: Response;
   try {
     response = await fetch(new URL('/reservations', baseUrl), {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-request-id': requestId },
       body: JSON.stringify(request),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      signal,
     });
   } catch (error) {
-    if (error instanceof Error && error.name === 'TimeoutError') {
-      throw new HttpError(504, 'inventory_timeout', `the inventory did not answer within ${TIMEOUT_MS} ms`);
+    // Read from the signal: Node 18 does not always name the error TimeoutError.
+    if (signal.aborted) {
+      throw new HttpError(504, 'inventory_timeout', `the inventory did not answer within ${timeoutMs} ms`);
     }
     throw new HttpError(502, 'inventory_unreachable', `the inventory is unreachable: ${String(error)}`);
   }

@@ -70,6 +70,17 @@ export async function findOrderByKey(pool: Pool | PoolClient, key: string): Prom
   return rows[0] && toStored(rows[0]);
 }
 
+/** A new order, as `createOrder` stores it. */
+export interface NewOrder {
+  id: string;
+  sku: string;
+  quantity: number;
+  idempotencyKey: string | undefined;
+}
+
+/** What `confirm` (the stock reservation) answers to `createOrder`. */
+export type Confirmation<T> = { ok: true } | { ok: false; reason: T };
+
 /** The outcome of `createOrder`. */
 export type CreateOutcome<T> =
   | { kind: 'created'; order: Order }
@@ -85,8 +96,8 @@ export type CreateOutcome<T> =
  */
 export async function createOrder<T>(
   pool: Pool,
-  order: { id: string; sku: string; quantity: number; idempotencyKey: string | undefined },
-  confirm: () => Promise<{ ok: true } | { ok: false; reason: T }>,
+  order: NewOrder,
+  confirm: () => Promise<Confirmation<T>>,
 ): Promise<CreateOutcome<T>> {
   const client = await pool.connect();
   try {
@@ -119,4 +130,26 @@ export async function createOrder<T>(
   } finally {
     client.release();
   }
+}
+
+/** Where orders are kept: what the orders service needs of its database. */
+export interface OrderStore {
+  /** Answers when the database does; throws otherwise. */
+  ping(): Promise<void>;
+  findOrder(id: string): Promise<StoredOrder | undefined>;
+  findOrderByKey(key: string): Promise<StoredOrder | undefined>;
+  /** Stores an order if `confirm` succeeds; see `createOrder`. */
+  createOrder<T>(order: NewOrder, confirm: () => Promise<Confirmation<T>>): Promise<CreateOutcome<T>>;
+}
+
+/** The OrderStore over a PostgreSQL pool (the table comes from `migrate`). */
+export function pgOrderStore(pool: Pool): OrderStore {
+  return {
+    ping: async () => {
+      await pool.query('SELECT 1');
+    },
+    findOrder: (id) => findOrder(pool, id),
+    findOrderByKey: (key) => findOrderByKey(pool, key),
+    createOrder: (order, confirm) => createOrder(pool, order, confirm),
+  };
 }
