@@ -5,7 +5,7 @@
  */
 import { FlotillaError } from '../core/errors.js';
 import type { Driver } from '../runtime/driver.js';
-import type { ServiceSpec, Stack } from '../spec/types.js';
+import type { BuildSpec, ServiceSpec, Stack } from '../spec/types.js';
 import { gitInfoForContexts } from './git.js';
 import { versionTag } from './image-labels.js';
 import { imageLabels } from './oci-labels.js';
@@ -16,6 +16,10 @@ import { computeBuildVersion, dirtyVersion, unpinnedBaseImages, type ComputedBui
 /** A service's build at its current inputs. */
 export interface ResolvedBuild {
   service: string;
+  /** The build settings: the service's own, or a variant's (another target, more args) for a test run. */
+  spec: BuildSpec;
+  /** A variant is tagged by its version only: it never takes the service's image name. */
+  variant: boolean;
   version: ComputedBuildVersion;
   /** Git state of the context; only the files that are sent count towards dirty. */
   git: GitInfo | undefined;
@@ -30,7 +34,22 @@ export interface ResolvedBuild {
 
 /** Versions of the named services' builds (those with a `build:` section) and their git state, computed in parallel. */
 export async function resolveBuilds(driver: Driver, stack: Stack, services: readonly string[]): Promise<ResolvedBuild[]> {
-  const built = services.map((name) => stack.services[name]).filter((service): service is ServiceSpec & { build: NonNullable<ServiceSpec['build']> } => !!service?.build);
+  const wanted: BuildWanted[] = services.flatMap((name) => {
+    const service = stack.services[name];
+    return service?.build ? [{ service, spec: service.build, variant: false }] : [];
+  });
+  return resolveBuildSpecs(driver, wanted);
+}
+
+/** A build to resolve: a service with the settings to build it with. */
+export interface BuildWanted {
+  service: ServiceSpec;
+  spec: BuildSpec;
+  variant: boolean;
+}
+
+/** Versions of any builds, services' own or variants, with git read once per repository and each base image looked up once. */
+export async function resolveBuildSpecs(driver: Driver, wanted: readonly BuildWanted[]): Promise<ResolvedBuild[]> {
   // Services usually share base images: look each one up once.
   const lookups = new Map<string, Promise<{ id: string; digest?: string } | undefined>>();
   const resolveImage = (reference: string) => {
@@ -42,19 +61,19 @@ export async function resolveBuilds(driver: Driver, stack: Stack, services: read
     return lookup;
   };
   const versions = await Promise.all(
-    built.map(({ build: { context, dockerfile, args, target, labels } }) =>
+    wanted.map(({ spec: { context, dockerfile, args, target, labels } }) =>
       computeBuildVersion({ context, dockerfile, args, labels, ...(target ? { target } : {}) }, resolveImage),
     ),
   );
-  const gits = await gitInfoForContexts(built.map((service, index) => ({ context: service.build.context, sent: new Set(versions[index]?.entries) })));
+  const gits = await gitInfoForContexts(wanted.map(({ spec }, index) => ({ context: spec.context, sent: new Set(versions[index]?.entries) })));
   return Promise.all(
-    built.map(async (service, index) => {
+    wanted.map(async ({ service, spec, variant }, index) => {
       const computed = versions[index] as ComputedBuildVersion;
       const git = gits[index];
       const version = git?.dirty ? { ...computed, version: dirtyVersion(computed.version) } : computed;
       const tag = versionTag(service.image, version.version);
       const existing = unpinnedBaseImages(version).length === 0 ? await driver.inspectImage(tag) : undefined;
-      return { service: service.name, version, git, tag, ...(existing ? { imageId: existing.id } : {}) };
+      return { service: service.name, spec, variant, version, git, tag, ...(existing ? { imageId: existing.id } : {}) };
     }),
   );
 }
@@ -72,8 +91,8 @@ export interface BuildContext {
 export async function buildService(resolved: ResolvedBuild, context: BuildContext): Promise<BuildRecord> {
   const { driver, stack } = context;
   const service = stack.services[resolved.service];
-  const build = service?.build;
-  if (!service || !build) throw new FlotillaError('INTERNAL', `service ${resolved.service} has no build section`);
+  const build = resolved.spec;
+  if (!service) throw new FlotillaError('INTERNAL', `service ${resolved.service} is not in the stack`);
   const startedOn = new Date();
   const { version, git } = resolved;
   // Flotilla's labels go last: they must override whatever the base image or the user set for the same keys.
@@ -90,7 +109,7 @@ export async function buildService(resolved: ResolvedBuild, context: BuildContex
       created: startedOn,
     }),
   };
-  const tags = [service.image, resolved.tag];
+  const tags = resolved.variant ? [resolved.tag] : [service.image, resolved.tag];
   const image = await driver.buildImage(
     {
       context: build.context,

@@ -56,6 +56,16 @@ program
   .action(lazy(() => import('./commands/build.js')));
 
 program
+  .command('test')
+  .description('run the test suites of x-flotilla.tests, each in fresh containers; runs that passed with the same inputs are cached')
+  .argument('[selectors...]', 'SERVICE, SERVICE:SUITE, SUITE, or one matrix cell SERVICE:SUITE[VAR=value] (default: all)')
+  .option('-j, --jobs <n>', 'runs at once (default: the number of CPUs)', parseCount)
+  .option('--force', 'run again even what passed before with the same inputs')
+  .option('--junit <file>', 'write every run’s results to one JUnit XML file')
+  .addOption(output(['text', 'json'], 'text'))
+  .action(lazy(() => import('./commands/test.js')));
+
+program
   .command('down')
   .description('stop and remove the containers and networks of the stack')
   .option('-v, --volumes', 'also remove the named volumes the stack declares')

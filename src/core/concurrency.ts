@@ -17,3 +17,35 @@ export async function settleWithLimit<T, R>(items: readonly T[], limit: number, 
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return results;
 }
+
+/** A limiter: `run(work)` starts `work` once fewer than `limit` are running, in the order asked. */
+export function createLimiter(limit: number): <T>(work: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const release = () => {
+    running--;
+    waiting.shift()?.();
+  };
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    if (running >= Math.max(1, limit)) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  };
+}
+
+/** Memoizes an async function by key: concurrent and later calls with the same key share one promise. */
+export function memoize<T>(work: (key: string) => Promise<T>): (key: string) => Promise<T> {
+  const started = new Map<string, Promise<T>>();
+  return (key) => {
+    let promise = started.get(key);
+    if (!promise) {
+      promise = work(key);
+      started.set(key, promise);
+    }
+    return promise;
+  };
+}

@@ -18,7 +18,7 @@ export interface ImageSources {
 }
 
 /** The image's provenance, without the tag check (which needs git). */
-export function imageProvenance(sources: ImageSources): Omit<TracedImage, 'tag'> {
+export function imageProvenance(sources: ImageSources): Omit<TracedImage, 'tag' | 'tests'> {
   const { id, info, record, reference } = sources;
   const base = { id, present: info !== undefined, reference, digests: info?.repoDigests.length ? info.repoDigests : (record?.repoDigests ?? []) };
   if (record) return { ...base, ...fromRecord(record) };

@@ -27,6 +27,21 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX builds_by_commit ON builds (git_commit);
    CREATE INDEX builds_by_tag ON builds (git_tag);`,
+  // 2: test results, one row per run of a suite; a passed version is what makes a later run cached.
+  `CREATE TABLE test_results (
+     id          INTEGER PRIMARY KEY,
+     version     TEXT NOT NULL,
+     project     TEXT NOT NULL,
+     run_id      TEXT NOT NULL,
+     service     TEXT NOT NULL,
+     suite       TEXT NOT NULL,
+     image_id    TEXT NOT NULL,
+     status      TEXT NOT NULL,
+     finished_at TEXT NOT NULL,
+     result      TEXT NOT NULL
+   );
+   CREATE INDEX test_results_by_version ON test_results (version, status);
+   CREATE INDEX test_results_by_image ON test_results (image_id);`,
 ];
 
 /** The schema version this Flotilla writes. */

@@ -12,6 +12,20 @@ import { fromRow, toRow, type BuildRow } from './build-rows.js';
 import { assertRedacted } from './redaction.js';
 import { migrate } from './schema.js';
 import type { StateStore } from './state-store.js';
+import type { TestResult } from '../testing/types.js';
+
+/** A row of test_results: the searched columns beside the whole result as JSON. */
+interface TestRow {
+  version: string;
+  project: string;
+  run_id: string;
+  service: string;
+  suite: string;
+  image_id: string;
+  status: string;
+  finished_at: string;
+  result: string;
+}
 
 /** The database's file name inside the state directory. */
 export const STATE_FILE = 'state.db';
@@ -77,6 +91,14 @@ function sqliteStore(db: Database.Database, file: string): StateStore {
   );
   const byTag = db.prepare<[string], BuildRow>('SELECT * FROM builds WHERE git_tag = ? ORDER BY created_at DESC, rowid DESC');
   const record = db.transaction((row: BuildRow) => insert.run(row));
+  const insertTest = db.prepare<[TestRow]>(
+    `INSERT INTO test_results (version, project, run_id, service, suite, image_id, status, finished_at, result)
+     VALUES (@version, @project, @run_id, @service, @suite, @image_id, @status, @finished_at, @result)`,
+  );
+  const passedByVersion = db.prepare<[string], { result: string }>(
+    "SELECT result FROM test_results WHERE version = ? AND status = 'passed' ORDER BY finished_at DESC, id DESC LIMIT 1",
+  );
+  const testsByImage = db.prepare<[string], { result: string }>('SELECT result FROM test_results WHERE image_id = ? ORDER BY finished_at DESC, id DESC');
 
   return {
     recordBuild(build: BuildRecord) {
@@ -94,6 +116,39 @@ function sqliteStore(db: Database.Database, file: string): StateStore {
       return guard(() => byCommitRange.all(prefix, `${prefix}g`)).map(fromRow);
     },
     buildsByTag: (tag) => guard(() => byTag.all(tag)).map(fromRow),
+    recordTestResult(result: TestResult) {
+      const row: TestRow = {
+        version: result.version,
+        project: result.project,
+        run_id: result.runId,
+        service: result.service,
+        suite: result.suite,
+        image_id: result.imageId,
+        status: result.status,
+        finished_at: result.finishedAt,
+        result: JSON.stringify(result),
+      };
+      guard(() => insertTest.run(row));
+    },
+    passedTestResults(versions) {
+      const found = new Map<string, TestResult>();
+      guard(() => {
+        for (const version of versions) {
+          const row = passedByVersion.get(version);
+          if (row) found.set(version, JSON.parse(row.result) as TestResult);
+        }
+      });
+      return found;
+    },
+    testResultsByImage(imageId) {
+      // Newest first; keep the latest result of each run.
+      const latest = new Map<string, TestResult>();
+      for (const { result } of guard(() => testsByImage.all(imageId))) {
+        const parsed = JSON.parse(result) as TestResult;
+        if (!latest.has(parsed.runId)) latest.set(parsed.runId, parsed);
+      }
+      return [...latest.values()];
+    },
     close() {
       if (db.open) db.close();
     },

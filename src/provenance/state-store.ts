@@ -4,6 +4,7 @@
  * results and deploys later add their own tables.
  */
 import type { BuildRecord } from '../build/types.js';
+import type { TestResult } from '../testing/types.js';
 
 export interface StateStore {
   /** Records a build; recording the same image id again replaces the earlier record. */
@@ -13,5 +14,11 @@ export interface StateStore {
   buildsByCommit(commitPrefix: string): BuildRecord[];
   /** Builds made while `tag` pointed at HEAD, newest first. */
   buildsByTag(tag: string): BuildRecord[];
+  /** Records the outcome of a test run. */
+  recordTestResult(result: TestResult): void;
+  /** The latest passing result for each of these run versions that ever passed. */
+  passedTestResults(versions: readonly string[]): Map<string, TestResult>;
+  /** The latest result of each suite run that ran in this image, newest first. */
+  testResultsByImage(imageId: string): TestResult[];
   close(): void;
 }

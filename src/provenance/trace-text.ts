@@ -54,6 +54,7 @@ function imageLines(image: TracedImage): Line[] {
   for (const base of image.baseImages) {
     lines.push(['  base', [base.reference, base.digest ?? (base.id ? base.id.slice(0, 'sha256:'.length + 12) : null)].filter(Boolean).join('  '), base.from]);
   }
+  for (const test of image.tests) lines.push(['  test', `${test.run.padEnd(28)} ${test.status.padEnd(6)} ${test.finishedAt}`, 'store']);
   for (const note of image.notes) lines.push(['  note', note, '']);
   return lines;
 }

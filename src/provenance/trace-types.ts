@@ -86,8 +86,17 @@ export interface TracedImage {
   /** Null when the build had no tag. */
   tag: TagCheck | null;
   baseImages: TracedBase[];
+  /** Test suites that ran on exactly this image (from the store), the latest result of each. */
+  tests: TracedTest[];
   /** Caveats about what was found, in words. */
   notes: string[];
+}
+
+/** A test run on the image, as `flotilla test` recorded it. */
+export interface TracedTest {
+  run: string;
+  status: 'passed' | 'failed';
+  finishedAt: string;
 }
 
 /** The chain `trace TARGET` walks. */

@@ -72,7 +72,8 @@ export async function traceImage(id: string, reference: string | null, deps: Pic
   const info = await deps.driver.inspectImage(id);
   const provenance = imageProvenance({ id, info, record, reference });
   const tag = provenance.git?.tag ? await checkTag(provenance.git, gitDir(deps), deps.git.resolveRef) : null;
-  return { ...provenance, tag };
+  const tests = (deps.store?.testResultsByImage(id) ?? []).map(({ runId, status, finishedAt }) => ({ run: runId, status, finishedAt }));
+  return { ...provenance, tag, tests };
 }
 
 /** Where tags are looked up: the given directory, else the project's. */

@@ -159,6 +159,8 @@ export interface Driver {
   observe(project: string): Promise<ObservedState>;
   /** Containers of every Flotilla project on the engine (any `dev.flotilla.project` label), running or not. */
   allProjectContainers(): Promise<ObservedContainer[]>;
+  /** Containers, networks and volumes carrying `label` (`key=value`, or `key` for any value). */
+  observeLabelled(label: string): Promise<ObservedState>;
   /** Host ports published by every running container on the engine, any project. */
   publishedPorts(): Promise<(PublishedPort & { containerId: string; containerName: string })[]>;
 
@@ -186,4 +188,8 @@ export interface Driver {
   containerLogs(id: string, options: LogOptions): AsyncIterable<LogLine>;
   /** Runs a command in a running container; resolves to its exit code. */
   exec(id: string, options: ExecOptions): Promise<number>;
+  /** Waits until the container exits and resolves to its exit code; `undefined` when `signal` aborted first. */
+  waitContainer(id: string, signal?: AbortSignal): Promise<number | undefined>;
+  /** The content of one regular file in a container (running or not); `undefined` when there is none at `path`. */
+  readContainerFile(id: string, path: string): Promise<Buffer | undefined>;
 }

@@ -4,7 +4,7 @@
  * same stack. Empty lists and mappings are left out; scalar defaults are shown.
  */
 import { stringify } from 'yaml';
-import type { ConfigSpec, DeploySpec, FileGrant, Healthcheck, NetworkSpec, PortSpec, SecretSpec, ServiceSpec, ServiceVolume, Stack, UpdateConfig, VolumeSpec } from './types.js';
+import type { ConfigSpec, DeploySpec, FileGrant, Healthcheck, NetworkSpec, PortSpec, SecretSpec, ServiceSpec, ServiceVolume, Stack, TestSuiteSpec, UpdateConfig, VolumeSpec } from './types.js';
 
 type Plain = Record<string, unknown>;
 
@@ -87,7 +87,25 @@ function renderService(service: ServiceSpec): Plain {
   if (service.user !== undefined) out['user'] = service.user;
   put(out, 'volumes', service.volumes.map(renderVolumeMount));
   if (service.workingDir !== undefined) out['working_dir'] = service.workingDir;
-  for (const key of Object.keys(service.extensions).sort()) out[key] = service.extensions[key];
+  const extensions: Plain = { ...service.extensions };
+  if (Object.keys(service.flotilla.tests).length > 0) extensions['x-flotilla'] = { tests: mapValues(sortedKeys(service.flotilla.tests), renderSuite) };
+  for (const key of Object.keys(extensions).sort()) out[key] = extensions[key];
+  return out;
+}
+
+/** A test suite with its defaults; `after` in the `service:suite` form. */
+function renderSuite(suite: TestSuiteSpec): Plain {
+  const out: Plain = {};
+  put(out, 'after', suite.after);
+  out['command'] = suite.command;
+  put(out, 'environment', sorted(suite.environment));
+  if (suite.image !== undefined) out['image'] = suite.image;
+  if (suite.junit !== undefined) out['junit'] = suite.junit;
+  put(out, 'matrix', sortedKeys(suite.matrix));
+  put(out, 'needs', suite.needs);
+  if (suite.target !== undefined) out['target'] = suite.target;
+  out['timeout'] = suite.timeout;
+  if (suite.workingDir !== undefined) out['working_dir'] = suite.workingDir;
   return out;
 }
 

@@ -42,8 +42,38 @@ export interface StackFlotillaSettings {
   waitTimeoutSeconds: number;
 }
 
-/** Per-service `x-flotilla`: no settings yet; later capabilities (tests, mesh) add theirs here. */
-export type ServiceFlotillaSettings = Record<string, never>;
+/** Per-service `x-flotilla`. */
+export interface ServiceFlotillaSettings {
+  /** Test suites, by name (`x-flotilla.tests`). */
+  tests: Record<string, TestSuiteSpec>;
+}
+
+/**
+ * A test suite of a service: a command run in a fresh container, with fresh copies of the
+ * services it needs on a network of its own, once per cell of its matrix.
+ */
+export interface TestSuiteSpec {
+  name: string;
+  /** Exec form; a string is split the way a POSIX shell would. */
+  command: string[];
+  /** Run in this image reference instead of the service's own image. */
+  image?: string;
+  /** Run in this build target of the service's `build:` (the service's own build otherwise). */
+  target?: string;
+  /** Services started fresh for each run of this suite, with their own dependencies. */
+  needs: string[];
+  /** Added to the service's own environment. */
+  environment: Record<string, string>;
+  /** Go-style duration; default `10m`. A run that takes longer fails. */
+  timeout: string;
+  /** Absolute path inside the container where the suite writes JUnit XML. */
+  junit?: string;
+  /** Suites that must have passed before this one starts: `suite` (same service) or `service:suite`. */
+  after: string[];
+  /** Variable → values; every combination is a run of its own, each value passed as a build arg and an environment variable. */
+  matrix: Record<string, string[]>;
+  workingDir?: string;
+}
 
 export type RestartPolicy = 'no' | 'always' | 'unless-stopped' | `on-failure` | `on-failure:${number}`;
 export type PullPolicy = 'always' | 'never' | 'missing' | 'build' | 'daily' | 'weekly';

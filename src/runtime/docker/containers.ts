@@ -23,6 +23,8 @@ export type ContainerOperations = Pick<
   | 'removeContainer'
   | 'containerLogs'
   | 'exec'
+  | 'waitContainer'
+  | 'readContainerFile'
 >;
 
 /** The container operations of the Driver contract, over one client. */
@@ -102,6 +104,29 @@ export function containerOperations(client: DockerClient): ContainerOperations {
     async exec(id: string, options: ExecOptions): Promise<number> {
       const container = docker.getContainer(id);
       return client.call(`run \`${options.command.join(' ')}\` in container ${display(id)}`, () => runExec(container, options));
+    },
+
+    async waitContainer(id: string, signal?: AbortSignal): Promise<number | undefined> {
+      if (signal?.aborted) return undefined;
+      // dockerode's wait takes an abort signal at run time; its typings omit it.
+      const wait = docker.getContainer(id).wait.bind(docker.getContainer(id)) as unknown as (options: { abortSignal?: AbortSignal }) => Promise<{ StatusCode: number }>;
+      try {
+        const result = await client.call(`wait for container ${display(id)}`, () => wait(signal ? { abortSignal: signal } : {}));
+        return result.StatusCode;
+      } catch (error) {
+        if (signal?.aborted) return undefined;
+        throw error;
+      }
+    },
+
+    async readContainerFile(id: string, path: string): Promise<Buffer | undefined> {
+      const archive = await client.callOr(`copy ${path} out of container ${display(id)}`, [404], undefined, () =>
+        docker.getContainer(id).getArchive({ path }),
+      );
+      if (!archive) return undefined;
+      // Loaded on demand, like the other tar code: only test runs read files out of containers.
+      const { firstFile } = await import('./files.js');
+      return firstFile(archive);
     },
   };
 }

@@ -60,9 +60,13 @@ export function createDockerDriver(options: DockerDriverOptions): Driver {
       }
     },
 
-    async observe(project): Promise<ObservedState> {
-      const filters = { label: [`${Label.project}=${project}`] };
-      const [containers, networks, volumes] = await client.call(`list the objects of project "${project}"`, () =>
+    observe(project): Promise<ObservedState> {
+      return this.observeLabelled(`${Label.project}=${project}`);
+    },
+
+    async observeLabelled(label): Promise<ObservedState> {
+      const filters = { label: [label] };
+      const [containers, networks, volumes] = await client.call(`list the objects labelled ${label}`, () =>
         Promise.all([
           docker.listContainers({ all: true, filters }),
           docker.listNetworks({ filters }),

@@ -3,8 +3,24 @@
  * and start: the content never touches the host's disk and never appears in a label or the
  * create body (which `docker inspect` would show).
  */
-import { pack } from 'tar-stream';
+import { extract, pack } from 'tar-stream';
 import type { ContainerFile } from '../driver.js';
+
+/** The content of the first regular file in a tar stream (what the Engine's archive API returns for a file path). */
+export async function firstFile(archive: NodeJS.ReadableStream): Promise<Buffer | undefined> {
+  const reader = extract();
+  archive.pipe(reader);
+  for await (const entry of reader) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of entry) chunks.push(chunk as Buffer);
+    if (entry.header.type === 'file') {
+      // Stop reading: the file was asked for by name, anything after it is not wanted.
+      reader.destroy();
+      return Buffer.concat(chunks);
+    }
+  }
+  return undefined;
+}
 
 /** A file copied into the container (the `content` form of ContainerFile). */
 export type ContentFile = Extract<ContainerFile, { content: Buffer }>;

@@ -45,12 +45,17 @@ export class FakeDriver implements Driver {
   }
 
   observe(project: string): Promise<ObservedState> {
-    const ofProject = <T extends { labels: Record<string, string> }>(items: Iterable<T>) =>
-      [...items].filter((item) => item.labels[Label.project] === project).map((item) => ({ ...item }));
+    return this.observeLabelled(`${Label.project}=${project}`);
+  }
+
+  observeLabelled(label: string): Promise<ObservedState> {
+    const [key = '', value] = label.split('=', 2);
+    const matching = <T extends { labels: Record<string, string> }>(items: Iterable<T>) =>
+      [...items].filter((item) => (value === undefined ? key in item.labels : item.labels[key] === value)).map((item) => ({ ...item }));
     return Promise.resolve({
-      containers: ofProject(this.containers.values()),
-      networks: ofProject(this.networks.values()),
-      volumes: ofProject(this.volumes.values()),
+      containers: matching(this.containers.values()),
+      networks: matching(this.networks.values()),
+      volumes: matching(this.volumes.values()),
     });
   }
 
@@ -190,6 +195,19 @@ export class FakeDriver implements Driver {
   async *containerLogs(id: string): AsyncIterable<LogLine> {
     const container = await this.inspectContainer(id);
     for (const text of this.logs.get(container?.service ?? '') ?? []) yield { stream: 'stdout', text };
+  }
+
+  /** Files a test placed in containers, by container name then path. */
+  readonly files = new Map<string, Map<string, Buffer>>();
+
+  /** The exit code of a container that exited (behaviour `exit`); a running one never does here. */
+  waitContainer(id: string): Promise<number | undefined> {
+    const container = this.mustGet(id);
+    return Promise.resolve(container.state === 'exited' ? container.exitCode : undefined);
+  }
+
+  readContainerFile(id: string, path: string): Promise<Buffer | undefined> {
+    return Promise.resolve(this.files.get(this.mustGet(id).name)?.get(path));
   }
 
   exec(id: string, options: { command: string[] }): Promise<number> {

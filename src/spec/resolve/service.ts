@@ -12,6 +12,7 @@ import { resolveGrants, resolveVolumes } from './mounts.js';
 import { resolveExpose, resolveExtraHosts, resolvePorts, resolveServiceNetworks } from './networking.js';
 import { resolveDeploy, resolveHealthcheck, resolvePullPolicy, resolveReplicas, resolveRestart, resolveUlimits } from './runtime-settings.js';
 import { shellWords } from './shell-words.js';
+import { resolveTests } from './tests.js';
 
 const PROFILE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const IMAGE = /^[^\s]+$/;
@@ -53,7 +54,7 @@ export async function resolveService(name: string, raw: RawService, context: Res
     ulimits: resolveUlimits(raw, path, context),
     pullPolicy: resolvePullPolicy(raw, path, context),
     profiles: [...new Set(raw.profiles ?? [])],
-    flotilla: {},
+    flotilla: { tests: resolveTests(name, raw, build, context) },
     extensions: extensionsOf(raw),
   };
   if (build) spec.build = build;

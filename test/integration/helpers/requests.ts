@@ -52,7 +52,7 @@ export function serviceSpec(overrides: Partial<ServiceSpec> = {}): ServiceSpec {
     ulimits: {},
     pullPolicy: 'never',
     profiles: [],
-    flotilla: {},
+    flotilla: { tests: {} },
     extensions: {},
     ...overrides,
   };

@@ -27,7 +27,7 @@ export function service(name: string, fields: Partial<ServiceSpec> = {}): Servic
     ulimits: {},
     pullPolicy: 'missing',
     profiles: [],
-    flotilla: {},
+    flotilla: { tests: {} },
     extensions: {},
     ...fields,
   };

@@ -6,7 +6,9 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FlotillaError, InternalError, UsageError } from '../../../src/core/errors.js';
 import { openStateStore, STATE_FILE } from '../../../src/provenance/sqlite-store.js';
+import { SCHEMA_VERSION } from '../../../src/provenance/schema.js';
 import type { StateStore } from '../../../src/provenance/state-store.js';
+import type { TestResult } from '../../../src/testing/types.js';
 import { buildRecord, imageId, sha, statement } from './records.js';
 
 const dirs: string[] = [];
@@ -46,7 +48,7 @@ describe('openStateStore', () => {
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     const raw = new Database(path.join(dir, STATE_FILE), { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(raw.pragma('user_version', { simple: true })).toBe(1);
+    expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     raw.close();
   });
 
@@ -200,5 +202,43 @@ describe('the builds of a state store', () => {
     const redacted = buildRecord({ statement: statement(imageId('aa11'), { API_KEY: '[redacted]', GITHUB_TOKEN: '[redacted]', VERSION: '1.2' }) });
     store.recordBuild(redacted);
     expect(store.buildByImageId(imageId('aa11'))?.statement).toEqual(redacted.statement);
+  });
+});
+
+describe('test results', () => {
+  const result = (fields: Partial<TestResult>): TestResult => ({
+    version: 'v1',
+    project: 'shop',
+    runId: 'orders:unit',
+    service: 'orders',
+    suite: 'unit',
+    cell: {},
+    imageId: imageId('aa11'),
+    status: 'passed',
+    durationMs: 1200,
+    finishedAt: '2026-11-26T05:00:00.000Z',
+    ...fields,
+  });
+
+  it('finds the latest passing result per version, and never a failing one', () => {
+    const store = open(stateDir());
+    store.recordTestResult(result({ version: 'v1', status: 'failed', reason: 'exited with code 1' }));
+    store.recordTestResult(result({ version: 'v1', finishedAt: '2026-11-26T05:01:00.000Z' }));
+    store.recordTestResult(result({ version: 'v2', status: 'failed' }));
+    const passed = store.passedTestResults(['v1', 'v2', 'v3']);
+    expect([...passed.keys()]).toEqual(['v1']);
+    expect(passed.get('v1')?.finishedAt).toBe('2026-11-26T05:01:00.000Z');
+  });
+
+  it('lists the latest result of each run on an image, for trace', () => {
+    const store = open(stateDir());
+    store.recordTestResult(result({ runId: 'orders:unit', status: 'failed', finishedAt: '2026-11-26T05:00:00.000Z' }));
+    store.recordTestResult(result({ runId: 'orders:unit', status: 'passed', finishedAt: '2026-11-26T05:02:00.000Z' }));
+    store.recordTestResult(result({ runId: 'orders:integration', status: 'passed' }));
+    store.recordTestResult(result({ runId: 'other', imageId: imageId('bb22') }));
+    expect(store.testResultsByImage(imageId('aa11')).map((r) => [r.runId, r.status])).toEqual([
+      ['orders:unit', 'passed'],
+      ['orders:integration', 'passed'],
+    ]);
   });
 });

@@ -36,7 +36,7 @@ function service(overrides: Partial<ServiceSpec> = {}): ServiceSpec {
     ulimits: {},
     pullPolicy: 'missing',
     profiles: [],
-    flotilla: {},
+    flotilla: { tests: {} },
     extensions: {},
     ...overrides,
   };

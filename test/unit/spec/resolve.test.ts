@@ -37,7 +37,7 @@ describe('resolved services', () => {
       ulimits: {},
       pullPolicy: 'missing',
       profiles: [],
-      flotilla: {},
+      flotilla: { tests: {} },
       extensions: {},
     });
   });
