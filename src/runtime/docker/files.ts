@@ -10,16 +10,15 @@ import type { ContainerFile } from '../driver.js';
 export async function firstFile(archive: NodeJS.ReadableStream): Promise<Buffer | undefined> {
   const reader = extract();
   archive.pipe(reader);
+  let found: Buffer | undefined;
+  // Read to the end, not just to the file: an HTTP response left half-read keeps its socket, and
+  // the process, alive until the Engine's idle timeout.
   for await (const entry of reader) {
     const chunks: Buffer[] = [];
     for await (const chunk of entry) chunks.push(chunk as Buffer);
-    if (entry.header.type === 'file') {
-      // Stop reading: the file was asked for by name, anything after it is not wanted.
-      reader.destroy();
-      return Buffer.concat(chunks);
-    }
+    if (entry.header.type === 'file') found ??= Buffer.concat(chunks);
   }
-  return undefined;
+  return found;
 }
 
 /** A file copied into the container (the `content` form of ContainerFile). */
