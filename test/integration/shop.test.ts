@@ -2,7 +2,10 @@
  * The example shop, end to end: `flotilla up --wait` builds and starts it healthy, the gateway
  * answers on a host port, an order goes through orders into PostgreSQL and reserves stock.
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerDriver } from '../../src/runtime/docker/index.js';
@@ -67,6 +70,26 @@ describe('the example shop', () => {
     expect(after.available).toBe(before.available - 3);
     const stored = await shop(['exec', '-T', 'db', 'psql', '-U', 'shop', '-d', 'shop', '-tAc', `select quantity from orders where id = '${order.id}'`]);
     expect(stored.stdout.trim()).toBe('3');
+  });
+
+  it('runs every suite of the shop, on Node.js 18 and 20, each in fresh containers; a second run is all cached', async () => {
+    const junit = join(mkdtempSync(join(tmpdir(), 'shop-junit-')), 'junit.xml');
+    // --force: the shop's state store may hold passing results for the same images from earlier runs.
+    const result = await shop(['test', '--force', '--junit', junit, '--output', 'json']);
+    expect(result.stderr).not.toContain('✘');
+    expect(result.code).toBe(0);
+    const rows = JSON.parse(result.stdout) as { id: string; status: string; tests?: { total: number; failures: number } }[];
+    expect(rows.map((row) => row.id).sort()).toEqual(
+      ['gateway:unit', 'inventory:unit', 'orders:integration', 'orders:unit'].flatMap((suite) => [`${suite}[NODE_VERSION=18]`, `${suite}[NODE_VERSION=20]`]).sort(),
+    );
+    for (const row of rows) {
+      expect(row.status).toBe('passed');
+      expect(row.tests?.total).toBeGreaterThan(0);
+      expect(row.tests?.failures).toBe(0);
+    }
+    expect(readFileSync(junit, 'utf8')).toContain('orders:integration[NODE_VERSION=18]');
+    const again = await shop(['test', '--output', 'json']);
+    expect((JSON.parse(again.stdout) as { status: string }[]).every((row) => row.status === 'cached')).toBe(true);
   });
 
   it('has nothing to do on a second up', async () => {
