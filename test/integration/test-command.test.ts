@@ -60,6 +60,10 @@ services:
           command: ["sh", "-c", "psql -h db -U postgres -v ON_ERROR_STOP=1 -c 'create table orders (id int)' && psql -h db -U postgres -c 'insert into orders values (1)'"]
           environment: { PGPASSWORD: pw }
           needs: [db]
+        calls-api:
+          image: debian:bookworm-slim
+          command: ["true"]
+          needs: [api]
         second:
           image: postgres:15-bookworm
           command: ["sh", "-c", "psql -h db -U postgres -v ON_ERROR_STOP=1 -c 'create table orders (id int)' && psql -h db -U postgres -c 'insert into orders values (2)'"]
@@ -101,6 +105,7 @@ describe('flotilla test', () => {
       // Both create the same table in "their" database: each got a fresh one of its own.
       'worker:first': 'passed',
       'worker:second': 'passed',
+      'worker:calls-api': 'passed',
     });
     expect(rows.find((row) => row.id === 'api:fails')?.reason).toBe('exited with code 3');
     expect(result.stderr).toContain('assertion failed: 2 != 3');
@@ -116,17 +121,22 @@ describe('flotilla test', () => {
     expect(result.code).toBe(1);
     const rows = JSON.parse(result.stdout) as { id: string; status: string }[];
     expect(rows.filter((row) => row.status === 'cached').map((row) => row.id).sort()).toEqual(
-      ['api:junit', 'api:matrix[FLAVOUR=sour]', 'api:matrix[FLAVOUR=sweet]', 'api:ok', 'worker:first', 'worker:second'].sort(),
+      ['api:junit', 'api:matrix[FLAVOUR=sour]', 'api:matrix[FLAVOUR=sweet]', 'api:ok', 'worker:calls-api', 'worker:first', 'worker:second'].sort(),
     );
     expect(rows.find((row) => row.id === 'api:fails')?.status).toBe('failed');
   });
 
-  it('re-runs only the suites of the service whose source changed', async () => {
+  it('re-runs only the suites of the service whose source changed, and those that need it', async () => {
     write('api/version.txt', 'api 2\n');
-    const result = await flotilla('test', 'api:ok', 'api:junit', 'worker:first', '--output', 'json');
+    const result = await flotilla('test', 'api:ok', 'api:junit', 'worker:first', 'worker:calls-api', '--output', 'json');
     expect(result.code).toBe(0);
     const rows = JSON.parse(result.stdout) as { id: string; status: string }[];
-    expect(Object.fromEntries(rows.map((row) => [row.id, row.status]))).toEqual({ 'api:ok': 'passed', 'api:junit': 'passed', 'worker:first': 'cached' });
+    expect(Object.fromEntries(rows.map((row) => [row.id, row.status]))).toEqual({
+      'api:ok': 'passed',
+      'api:junit': 'passed',
+      'worker:calls-api': 'passed',
+      'worker:first': 'cached',
+    });
     const forced = await flotilla('test', 'worker:first', '--force', '--output', 'json');
     expect((JSON.parse(forced.stdout) as { status: string }[])[0]?.status).toBe('passed');
   });
