@@ -6,6 +6,7 @@ import type { ContainerRequest, NetworkRequest, VolumeRequest } from '../../../s
 import { Label } from '../../../src/runtime/labels.js';
 import type { ServiceSpec } from '../../../src/spec/types.js';
 import { testLabels, testRunId } from './cleanup.js';
+import { service } from '../../support/stack-factory.js';
 
 /** The image every test container runs (global-setup.ts makes sure it is there). */
 export const IMAGE = 'debian:bookworm-slim';
@@ -25,37 +26,15 @@ export function projectLabels(): Record<string, string> {
 
 /** A resolved service, as the Compose loader would hand it over, with `overrides`. */
 export function serviceSpec(overrides: Partial<ServiceSpec> = {}): ServiceSpec {
-  return {
-    name: 'svc',
+  return service(overrides.name ?? 'svc', {
     image: IMAGE,
-    environment: {},
-    ports: [],
-    expose: [],
-    volumes: [],
     networks: {},
-    dependsOn: {},
-    restart: 'no',
-    replicas: 1,
-    labels: {},
     // Containers run `sleep` under an init so a stop does not wait for the grace period.
     init: true,
     stopGracePeriod: '2s',
-    secrets: [],
-    configs: [],
-    extraHosts: [],
-    capAdd: [],
-    capDrop: [],
-    readOnly: false,
-    privileged: false,
-    tty: false,
-    stdinOpen: false,
-    ulimits: {},
     pullPolicy: 'never',
-    profiles: [],
-    flotilla: { tests: {} },
-    extensions: {},
     ...overrides,
-  };
+  });
 }
 
 /** A request for one container named `<project>-<suffix>` running `service`. */

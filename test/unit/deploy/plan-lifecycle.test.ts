@@ -7,7 +7,7 @@ import { planText } from '../../../src/deploy/plan-text.js';
 import { planUp } from '../../../src/deploy/plan-up.js';
 import type { ObservedContainer } from '../../../src/runtime/driver.js';
 import { FakeDriver } from '../../../src/runtime/fake/fake-driver.js';
-import { shop } from './stack-factory.js';
+import { shop } from '../../support/stack-factory.js';
 
 async function runningShop(): Promise<FakeDriver> {
   const driver = new FakeDriver();

@@ -7,7 +7,7 @@ import { planText } from '../../../src/deploy/plan-text.js';
 import { FakeDriver } from '../../../src/runtime/fake/fake-driver.js';
 import { serviceConfigHash } from '../../../src/deploy/config-hash.js';
 import type { ServiceSpec, Stack } from '../../../src/spec/types.js';
-import { healthy, service, shop, stack } from './stack-factory.js';
+import { healthy, service, shop, stack } from '../../support/stack-factory.js';
 
 const defaults: UpOptions = { services: [], forceRecreate: false, noRecreate: false, removeOrphans: false, build: false };
 

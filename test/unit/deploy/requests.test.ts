@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { containerRequest, networkRequest } from '../../../src/deploy/requests.js';
-import { service, stack } from './stack-factory.js';
+import { service, stack } from '../../support/stack-factory.js';
 
 const grant = { source: 'token', target: '/run/secrets/token' };
 

@@ -12,7 +12,7 @@ import type { ContainerState, ObservedContainer } from '../../../src/runtime/dri
 import { FakeDriver } from '../../../src/runtime/fake/fake-driver.js';
 import { Label } from '../../../src/runtime/labels.js';
 import type { Stack } from '../../../src/spec/types.js';
-import { service, stack } from '../deploy/stack-factory.js';
+import { service, stack } from '../../support/stack-factory.js';
 
 /** What a test sets up and hands to trace. */
 export interface World extends TraceDeps {

@@ -8,38 +8,11 @@ import {
   expandPortRange,
 } from '../../../src/runtime/docker/container-options.js';
 import type { DeploySpec, ServiceSpec } from '../../../src/spec/types.js';
+import { service as resolvedService } from '../../support/stack-factory.js';
 
-/** A resolved service with every default applied, as the loader hands it over. */
+/** The service most cases map: `api`, image `shop/api:1.0`, every default applied. */
 function service(overrides: Partial<ServiceSpec> = {}): ServiceSpec {
-  return {
-    name: 'api',
-    image: 'shop/api:1.0',
-    environment: {},
-    ports: [],
-    expose: [],
-    volumes: [],
-    networks: { default: { aliases: [] } },
-    dependsOn: {},
-    restart: 'no',
-    replicas: 1,
-    labels: {},
-    stopGracePeriod: '10s',
-    secrets: [],
-    configs: [],
-    extraHosts: [],
-    capAdd: [],
-    capDrop: [],
-    readOnly: false,
-    privileged: false,
-    tty: false,
-    stdinOpen: false,
-    ulimits: {},
-    pullPolicy: 'missing',
-    profiles: [],
-    flotilla: { tests: {} },
-    extensions: {},
-    ...overrides,
-  };
+  return resolvedService('api', { image: 'shop/api:1.0', ...overrides });
 }
 
 function request(spec: ServiceSpec, overrides: Partial<ContainerRequest> = {}): ContainerRequest {

@@ -2,7 +2,7 @@
 import type { ServiceSpec, Stack, TestSuiteSpec } from '../../../src/spec/types.js';
 import type { NeededService, RunImage, SuiteRun, TestPlanInput, TestResult } from '../../../src/testing/index.js';
 import { imageRequestOf } from '../../../src/testing/index.js';
-import { service, stack } from '../deploy/stack-factory.js';
+import { service, stack } from '../../support/stack-factory.js';
 
 /** A resolved suite with the loader's defaults, overridden by `fields`. */
 export function suite(name: string, fields: Partial<TestSuiteSpec> = {}): TestSuiteSpec {

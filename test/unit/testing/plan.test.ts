@@ -14,7 +14,7 @@ import {
   type TestPlanOptions,
   type TestResult,
 } from '../../../src/testing/index.js';
-import { service, stack } from '../deploy/stack-factory.js';
+import { service, stack } from '../../support/stack-factory.js';
 import { passedResult, resolveAll, suite, tested, testedShop } from './factory.js';
 
 const all: TestPlanOptions = { force: false };

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ServiceSpec, TestSuiteSpec } from '../../../src/spec/types.js';
 import { runVersion, type RunVersionInput } from '../../../src/testing/index.js';
-import { service } from '../deploy/stack-factory.js';
+import { service } from '../../support/stack-factory.js';
 import { suite } from './factory.js';
 
 function input(fields: Partial<RunVersionInput> = {}): RunVersionInput {

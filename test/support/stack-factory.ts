@@ -1,4 +1,4 @@
-import type { ServiceSpec, Stack } from '../../../src/spec/types.js';
+import type { ServiceSpec, Stack } from '../../src/spec/types.js';
 
 /** A resolved service with every default, overridden by `fields`. */
 export function service(name: string, fields: Partial<ServiceSpec> = {}): ServiceSpec {
