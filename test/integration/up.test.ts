@@ -246,6 +246,15 @@ services:
     expect((await driver.observe(name)).containers).toEqual([]);
   });
 
+  it('exits 2 on a usage error: an unknown command, a bad option value, a missing argument', async () => {
+    const cwd = stackDir('services:\n  web:\n    image: debian:bookworm-slim\n');
+    for (const args of [['nosuch'], ['up', '--wait-timeout', 'abc'], ['provenance']]) {
+      const result = await runCli(args, { cwd, env });
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr).toContain('error:');
+    }
+  });
+
   it('says which socket it tried when Docker cannot be reached', async () => {
     const cwd = stackDir('services:\n  web:\n    image: debian:bookworm-slim\n');
     const result = await runCli(['up'], { cwd, env: { ...env, DOCKER_HOST: 'unix:///tmp/flotilla-no-such.sock' } });
