@@ -73,7 +73,8 @@ export function runStack(input: RunStackInput): Stack {
   // A suite that needs no service has nothing to be isolated from on a network: the Engine's default
   // bridge serves it, and a network of its own would only cost a create and a remove per run.
   const alone = Object.keys(services).length === 1;
-  if (alone) services[suiteName] = { ...(services[suiteName] as ServiceSpec), networks: {}, networkMode: 'bridge' };
+  const suiteService = services[suiteName];
+  if (alone && suiteService) services[suiteName] = { ...suiteService, networks: {}, networkMode: 'bridge' };
   const network = { name: `${input.project}_default`, external: false, driver: 'bridge', driverOpts: {}, internal: false, attachable: false, enableIpv6: false, labels: {} };
   return {
     ...stack,
