@@ -1,0 +1,9 @@
+/** Queries over the telemetry store: log search, traces, the dependency map, RED and impact. */
+export { searchLogs, type LogSearch } from './search-logs.js';
+export { findTraces, traceSpans, type TraceSearch, type TraceSummary } from './traces.js';
+export { dependencyMap, type DependencyEdge, type RequiredWindow } from './dependency-map.js';
+export { red, type RedReport, type RedStats } from './red.js';
+export { impact, type EntryPointImpact } from './impact.js';
+export type { LatencyStats } from './percentiles.js';
+export { MAX_LIMIT, type TimeWindow } from './filters.js';
+export { ftsPhrase } from './fts.js';

@@ -1,0 +1,12 @@
+/** The telemetry store: SQLite tables for logs and spans, batched inserts, retention. */
+export {
+  openTelemetryStore,
+  TELEMETRY_FILE,
+  type Evicted,
+  type Prepare,
+  type RetentionPolicy,
+  type TelemetryStats,
+  type TelemetryStore,
+  type TelemetryStoreOptions,
+} from './telemetry-store.js';
+export { TELEMETRY_SCHEMA_VERSION } from './schema.js';
