@@ -38,14 +38,15 @@ export function searchLogs(store: TelemetryStore, search: LogSearch): LogRecord[
   const text = search.text !== undefined && search.text.trim() !== '' ? ftsPhrase(search.text) : undefined;
   const filters = where.length ? `AND ${where.join(' AND ')}` : '';
   return store.read((prepare) => {
-    let sql = `SELECT ${LOG_COLUMNS} FROM logs WHERE 1 ${filters} ORDER BY time_ns DESC, id DESC LIMIT ?`;
+    // Ids follow time (see the store's insert), so `id DESC` is newest first.
+    let sql = `SELECT ${LOG_COLUMNS} FROM logs WHERE 1 ${filters} ORDER BY id DESC LIMIT ?`;
     let values = [...params, limit];
     if (text !== undefined) {
-      // The matches as a set, so SQLite may still walk the service or severity index and test
-      // each row against it. A word in a large share of the logs costs about 1.5 µs per match
-      // (building the set, fetching and sorting the rows): see NOTES.md for what was measured.
-      sql = `SELECT ${LOG_COLUMNS} FROM logs WHERE id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?) ${filters}
-        ORDER BY time_ns DESC, id DESC LIMIT ?`;
+      // FTS5 hands its matches over newest first (rowid order, which is time order); each is
+      // checked against the other filters and the walk stops at the page size, however many
+      // logs contain the words.
+      sql = `WITH matches(id) AS (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? ORDER BY rowid DESC)
+        SELECT ${LOG_COLUMNS} FROM matches JOIN logs USING (id) WHERE 1 ${filters} ORDER BY id DESC LIMIT ?`;
       values = [text, ...params, limit];
     }
     return (prepare(sql).all(...values) as LogOut[]).map(fromLogRow);

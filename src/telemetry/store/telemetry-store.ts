@@ -110,8 +110,12 @@ function sqliteTelemetryStore(db: Database.Database, file: string, retention: Re
   };
 
   const insertLog = db.prepare<[LogRow]>(
-    `INSERT INTO logs (time_ns, observed_ns, severity_number, severity_text, body, service, trace_id, span_id, attributes, resource, scope_name, scope_version)
-     VALUES (@time_ns, @observed_ns, @severity_number, @severity_text, @body, @service, @trace_id, @span_id, @attributes, @resource, @scope_name, @scope_version)`,
+    // A log's id is its time in nanoseconds, moved up past the logs already stored in the same
+    // millisecond: ids follow time, so a full-text search can walk its matches newest first
+    // (FTS5 rowid order) and stop at the page size instead of sorting every match.
+    `INSERT INTO logs (id, time_ns, observed_ns, severity_number, severity_text, body, service, trace_id, span_id, attributes, resource, scope_name, scope_version)
+     VALUES (COALESCE((SELECT MAX(id) + 1 FROM logs WHERE id >= @time_ns AND id < @time_ns + 1000000), @time_ns),
+       @time_ns, @observed_ns, @severity_number, @severity_text, @body, @service, @trace_id, @span_id, @attributes, @resource, @scope_name, @scope_version)`,
   );
   const insertSpan = db.prepare<[SpanRow]>(
     `INSERT OR IGNORE INTO spans (trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, duration_ns, status, status_message, service, peer,

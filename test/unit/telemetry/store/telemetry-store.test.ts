@@ -118,13 +118,17 @@ describe('inserts', () => {
 });
 
 describe('enforceRetention', () => {
-  /** The rowids the full-text index still answers for `word`, read straight from the file. */
-  function ftsRows(file: string, word: string): number[] {
+  /** The rowids the full-text index still answers for `word`, read straight from the file (ids are times in ns: BigInt). */
+  function ftsRows(file: string, word: string): bigint[] {
     const raw = new Database(file, { readonly: true });
-    const rows = raw.prepare('SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? ORDER BY rowid').all(word) as { rowid: number }[];
+    raw.defaultSafeIntegers(true);
+    const rows = raw.prepare('SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? ORDER BY rowid').all(word) as { rowid: bigint }[];
     raw.close();
     return rows.map((row) => row.rowid);
   }
+
+  /** The id of a log stored at `ms` after T0: its time in nanoseconds. */
+  const idAt = (ms: number): bigint => BigInt(T0 + ms) * 1_000_000n;
 
   it('deletes records older than maxAgeMs, from the full-text index too, and counts them', () => {
     let now = T0 + 10_000;
@@ -139,7 +143,7 @@ describe('enforceRetention', () => {
     expect(searchLogs(store, { text: 'alpha', limit: 10 }).map((l) => l.body)).toEqual(['fresh alpha']);
     expect(searchLogs(store, { text: 'old', limit: 10 })).toEqual([]);
     expect(ftsRows(store.file, 'old')).toEqual([]);
-    expect(ftsRows(store.file, 'alpha')).toEqual([3]);
+    expect(ftsRows(store.file, 'alpha')).toEqual([idAt(5_000)]);
 
     expect(store.enforceRetention()).toEqual({ logs: 0, spans: 0 });
     now += 3_000; // the cutoff moves to T0 + 8000
@@ -157,7 +161,7 @@ describe('enforceRetention', () => {
     expect(store.enforceRetention()).toEqual({ logs: 2, spans: 1 });
     expect(searchLogs(store, { limit: 10 }).map((l) => l.body)).toEqual(['e', 'd', 'c']);
     expect(ftsRows(store.file, 'a')).toEqual([]);
-    expect(ftsRows(store.file, 'e')).toEqual([1]);
+    expect(ftsRows(store.file, 'e')).toEqual([idAt(500)]);
     store.insertLogs([log(600, { body: 'f' })]);
     expect(store.enforceRetention()).toEqual({ logs: 1, spans: 0 });
 
@@ -180,5 +184,21 @@ describe('enforceRetention', () => {
     store.insertLogs([log(-1_000_000)]);
     expect(store.enforceRetention()).toEqual({ logs: 0, spans: 0 });
     expect(store.stats().logs).toEqual({ stored: 1, evicted: 0 });
+  });
+});
+
+describe('log ids follow time', () => {
+  it('finds matches newest first by time whatever order they arrived in, and keeps logs that share a timestamp', () => {
+    const store = tempStore();
+    store.insertLogs([log(300, { body: 'late match' }), log(100, { body: 'first match' }), log(200, { body: 'middle match' })]);
+    store.insertLogs([log(100, { body: 'second match at the same time' }), log(250, { body: 'no hit here' })]);
+    expect(searchLogs(store, { text: 'match', limit: 10 }).map((l) => l.body)).toEqual([
+      'late match',
+      'middle match',
+      'second match at the same time',
+      'first match',
+    ]);
+    expect(searchLogs(store, { text: 'match', limit: 2 }).map((l) => l.body)).toEqual(['late match', 'middle match']);
+    expect(searchLogs(store, { limit: 10 }).map((l) => l.body)[0]).toBe('late match');
   });
 });
