@@ -4,10 +4,9 @@ import { availableParallelism, hostname } from 'node:os';
 import { resolve } from 'node:path';
 import pc from 'picocolors';
 import { ExitCode, FlotillaError } from '../../core/errors.js';
-import { lazyProjectStore, stateDirectory } from '../../provenance/project-store.js';
-import { openStateStoreIfExists } from '../../provenance/sqlite-store.js';
+import { lazyProjectStore } from '../../provenance/project-store.js';
 import { removeAbandonedRuns, TestLabel } from '../../testing/abandoned-runs.js';
-import { mergeJUnit, planTests, selectRuns } from '../../testing/index.js';
+import { mergeJUnit, planTests, selectRuns, type TestPlan } from '../../testing/index.js';
 import { resolveRunInputs } from '../../testing/run-inputs.js';
 import { runTests, type RunReport } from '../../testing/run-tests.js';
 import { commandContext, type GlobalOptions } from '../context.js';
@@ -51,23 +50,15 @@ export async function run(selectors: string[], options: TestCliOptions, global: 
     return ExitCode.ok;
   }
   const inputs = await resolveRunInputs(driver, stack, selected);
-  const existing = openStateStoreIfExists(stateDirectory(stack));
-  const plan = (() => {
-    try {
-      return planTests(stack, { ...inputs, passed: (version) => existing?.passedTestResults([version]).get(version) }, { ...selection, force: options.force ?? false });
-    } finally {
-      existing?.close();
-    }
-  })();
-
-  const invocation = randomBytes(3).toString('hex');
+  // One store for the cache look-ups and the results: a run records there anyway.
   const state = lazyProjectStore(stack);
+  const store = await state.store();
+  const invocation = randomBytes(3).toString('hex');
   const renderer = createProgressRenderer();
   const signal = abortOnInterrupt();
-  const started = new Map<string, number>();
-  let reports: RunReport[];
   try {
-    reports = await runTests({
+    const plan = planTests(stack, { ...inputs, passed: (version) => store.passedTestResults([version]).get(version) }, { ...selection, force: options.force ?? false });
+    const reports = await runTests({
       driver,
       stack,
       runs: plan.runs,
@@ -83,22 +74,23 @@ export async function run(selectors: string[], options: TestCliOptions, global: 
         [TestLabel.owner]: `${process.pid}@${hostname()}`,
       },
       signal,
-      recordResult: async (result) => (await state.store()).recordTestResult(result),
+      recordResult: (result) => store.recordTestResult(result),
       recordBuild: state.recordBuild,
-      onProgress: (run, status, text) => {
-        if (!started.has(run.id)) started.set(run.id, Date.now());
-        renderer({ resource: `suite ${run.id}`, service: run.service, status, text });
-      },
+      onProgress: (run, status, text) => renderer({ resource: `suite ${run.id}`, service: run.service, status, text }),
     });
+    return reportRuns(plan, reports, options);
   } catch (error) {
     if (error instanceof FlotillaError && error.code === 'INTERRUPTED') return ExitCode.interrupted;
     throw error;
   } finally {
     state.close();
   }
+}
 
-  const rows = reports.map(toRow);
+/** The summary, the failed runs' log tails and the merged JUnit file; returns the exit code. */
+function reportRuns(plan: TestPlan, reports: RunReport[], options: TestCliOptions): number {
   const causes = new Map(plan.runs.map((planned) => [planned.id, planned.cause]));
+  const rows = reports.map(toRow);
   if (options.junit) {
     const xml = mergeJUnit(
       reports.map((report) => ({
