@@ -34,6 +34,19 @@ export function createDockerDriver(options: DockerDriverOptions): Driver {
   const { docker } = client;
   const pullTimeouts = { ...DEFAULT_PULL_TIMEOUTS, ...options.pullTimeouts };
   const pingTimeoutMs = options.pingTimeoutMs ?? 10_000;
+  /** Containers, networks and volumes carrying `label`, three list calls at once. */
+  const observeLabelled = async (label: string): Promise<ObservedState> => {
+    const filters = { label: [label] };
+    const [containers, networks, volumes] = await client.call(`list the objects labelled ${label}`, () =>
+      Promise.all([docker.listContainers({ all: true, filters }), docker.listNetworks({ filters }), docker.listVolumes({ filters })]),
+    );
+    return {
+      containers: containers.map(containerFromListing),
+      networks: networks.map(networkOf),
+      // The Engine answers `"Volumes": null` when none match.
+      volumes: (volumes.Volumes ?? []).map(volumeOf),
+    };
+  };
   /** Containers the Engine lists on a network (not stale endpoints). */
   const attachedContainers = async (name: string): Promise<number> => {
     const network = (await docker.getNetwork(name).inspect().catch(() => undefined)) as { Containers?: Record<string, unknown> } | undefined;
@@ -60,26 +73,8 @@ export function createDockerDriver(options: DockerDriverOptions): Driver {
       }
     },
 
-    observe(project): Promise<ObservedState> {
-      return this.observeLabelled(`${Label.project}=${project}`);
-    },
-
-    async observeLabelled(label): Promise<ObservedState> {
-      const filters = { label: [label] };
-      const [containers, networks, volumes] = await client.call(`list the objects labelled ${label}`, () =>
-        Promise.all([
-          docker.listContainers({ all: true, filters }),
-          docker.listNetworks({ filters }),
-          docker.listVolumes({ filters }),
-        ]),
-      );
-      return {
-        containers: containers.map(containerFromListing),
-        networks: networks.map(networkOf),
-        // The Engine answers `"Volumes": null` when none match.
-        volumes: (volumes.Volumes ?? []).map(volumeOf),
-      };
-    },
+    observe: (project) => observeLabelled(`${Label.project}=${project}`),
+    observeLabelled,
 
     async allProjectContainers() {
       // A label filter without a value matches the key with any value: one call for every project.
