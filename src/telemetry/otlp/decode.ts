@@ -14,14 +14,7 @@ import { parseLogsProtobuf, parseTracesProtobuf } from './protobuf.js';
 export function decodeLogsRequest(
   body: Buffer, contentType: string, contentEncoding?: string, limits?: Partial<DecodeLimits>,
 ): Decoded<LogRecord> {
-  const resolved = resolveLimits(limits);
-  const format = formatOf(contentType);
-  const bytes = decodedBody(body, contentEncoding, resolved);
-  const budget = recordBudget(resolved.maxRecords);
-  const groups = format === 'json'
-    ? parseLogsJson(bytes, budget, resolved.maxNestingDepth)
-    : parseLogsProtobuf(bytes, budget, resolved.maxNestingDepth);
-  return flattenLogs(groups, resolved);
+  return decode(body, contentType, contentEncoding, limits, { json: parseLogsJson, protobuf: parseLogsProtobuf, flatten: flattenLogs });
 }
 
 /**
@@ -31,14 +24,22 @@ export function decodeLogsRequest(
 export function decodeTracesRequest(
   body: Buffer, contentType: string, contentEncoding?: string, limits?: Partial<DecodeLimits>,
 ): Decoded<SpanRecord> {
+  return decode(body, contentType, contentEncoding, limits, { json: parseTracesJson, protobuf: parseTracesProtobuf, flatten: flattenSpans });
+}
+
+/** One signal's parsers (JSON and protobuf yield the same groups) and its flattening into records. */
+interface Signal<G, R> {
+  json: (bytes: Buffer, budget: RecordBudget, maxDepth: number) => G;
+  protobuf: (bytes: Buffer, budget: RecordBudget, maxDepth: number) => G;
+  flatten: (groups: G, limits: DecodeLimits) => Decoded<R>;
+}
+
+/** The pipeline every signal shares: limits, content type, encoding, a record budget, parse, flatten. */
+function decode<G, R>(body: Buffer, contentType: string, contentEncoding: string | undefined, limits: Partial<DecodeLimits> | undefined, signal: Signal<G, R>): Decoded<R> {
   const resolved = resolveLimits(limits);
-  const format = formatOf(contentType);
-  const bytes = decodedBody(body, contentEncoding, resolved);
-  const budget = recordBudget(resolved.maxRecords);
-  const groups = format === 'json'
-    ? parseTracesJson(bytes, budget, resolved.maxNestingDepth)
-    : parseTracesProtobuf(bytes, budget, resolved.maxNestingDepth);
-  return flattenSpans(groups, resolved);
+  const parse = formatOf(contentType) === 'json' ? signal.json : signal.protobuf;
+  const groups = parse(decodedBody(body, contentEncoding, resolved), recordBudget(resolved.maxRecords), resolved.maxNestingDepth);
+  return signal.flatten(groups, resolved);
 }
 
 function recordBudget(max: number): RecordBudget {
