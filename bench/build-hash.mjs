@@ -7,9 +7,7 @@ import { randomFillSync } from 'node:crypto';
 import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { alternate, cleanupOnExit, machine, main, printSummaries, ratio, repo, run, summary, verdict, workDirectory, writeResult } from './lib.mjs';
+import { alternate, cleanupOnExit, importSource, machine, main, printSummaries, prng, ratio, run, summary, verdict, workDirectory, writeResult } from './lib.mjs';
 
 /** The measured context (the target applies to it) and the per-file-cost one, for information. */
 const SHAPES = {
@@ -19,17 +17,6 @@ const SHAPES = {
 const BUDGET_MS = 3 * 60_000; // per shape
 const TARGET = 2.0;
 
-/** A small deterministic PRNG, so every run builds the same shape of context. */
-function prng(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Writes a context: small files (100 B up to `maxSmallBytes`) in 100 directories two levels deep, large ones up to `totalBytes`, some executables and links. */
 function createContext(dir, shape) {
@@ -53,25 +40,12 @@ function createContext(dir, shape) {
   return { bytes: written, files: shape.smallFiles + shape.largeFiles + 1, links: 20 };
 }
 
-/** Bundles listContext and hashContext from src/ into one ES module in `dir`, and imports it. */
-async function loadHashing(dir) {
-  const outfile = join(dir, 'build-hash.bundle.mjs');
-  await build({
-    stdin: {
-      contents: "export { listContext } from './src/build/context-files.ts';\nexport { hashContext } from './src/build/context-hash.ts';\n",
-      resolveDir: repo,
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile,
+/** listContext and hashContext from src/, bundled into `dir` and imported. */
+function loadHashing(dir) {
+  return importSource(dir, 'build-hash', "export { listContext } from './src/build/context-files.ts';\nexport { hashContext } from './src/build/context-hash.ts';\n", {
     // A CommonJS dependency (@balena/dockerignore) may require() Node's modules.
     banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-    logLevel: 'warning',
   });
-  return import(pathToFileURL(outfile).href);
 }
 
 /** Times listContext + hashContext against tar | sha256sum on a fresh context of `shape`, then removes it. */

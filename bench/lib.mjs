@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 // The frozen CLI copy (snapshotCli) lives outside the repository, but loads native addons such as
@@ -340,4 +340,27 @@ export function main(body) {
       process.exit(1);
     },
   );
+}
+
+/** A small deterministic PRNG, so every run of a bench makes the same data. */
+export function prng(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Bundles TypeScript from src/ (`contents`: export statements, relative to the repository) into
+ * `<dir>/<name>.bundle.mjs` with esbuild and imports it: benches of in-process code need no build step.
+ */
+export async function importSource(dir, name, contents, options = {}) {
+  const { build } = await import('esbuild');
+  const outfile = join(dir, `${name}.bundle.mjs`);
+  await build({ stdin: { contents, resolveDir: repo, loader: 'ts' }, bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, logLevel: 'warning', ...options });
+  return import(pathToFileURL(outfile).href);
 }

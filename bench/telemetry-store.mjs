@@ -6,9 +6,7 @@
 // are absolute. The TypeScript is bundled with esbuild into the work directory first: no build step.
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { cleanupOnExit, machine, main, repo, summary, verdict, workDirectory, writeResult } from './lib.mjs';
+import { cleanupOnExit, importSource, machine, main, prng, repo, summary, verdict, workDirectory, writeResult } from './lib.mjs';
 
 // FLOTILLA_BENCH_RECORDS=10000 makes a quick smoke run; the targets apply to the default.
 const LOGS = Number(process.env.FLOTILLA_BENCH_RECORDS ?? 1_000_000);
@@ -22,40 +20,16 @@ const BUDGET_MS = 4 * 60_000; // for the timed queries, after loading
 const T0_MS = Date.UTC(2026, 10, 26, 0, 0, 0);
 const HOUR_MS = 3_600_000;
 
-/** A small deterministic PRNG, so every run stores the same records. */
-function prng(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = prng(7);
 const pick = (items) => items[Math.floor(random() * items.length)];
 
-/** Bundles the store and the queries into one ES module in `dir`, and imports it. */
-async function loadStore(dir) {
-  const outfile = join(dir, 'telemetry-store.bundle.mjs');
+/** The telemetry store and its queries from src/, bundled into `dir` and imported. */
+function loadStore(dir) {
   const native = join(repo, 'node_modules', 'better-sqlite3', 'lib', 'index.js');
-  await build({
-    stdin: {
-      contents: "export { openTelemetryStore } from './src/telemetry/store/index.ts';\nexport * from './src/telemetry/query/index.ts';\n",
-      resolveDir: repo,
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile,
+  return importSource(dir, 'telemetry-store', "export { openTelemetryStore } from './src/telemetry/store/index.ts';\nexport * from './src/telemetry/query/index.ts';\n", {
     // The native addon stays where it is installed: the bundle imports it by absolute path.
     plugins: [{ name: 'native', setup: (b) => b.onResolve({ filter: /^better-sqlite3$/ }, () => ({ path: native, external: true })) }],
-    logLevel: 'warning',
   });
-  return import(pathToFileURL(outfile).href);
 }
 
 // A vocabulary of 5,000 made-up words drawn with a Zipf law (s = 1), as words in logs are: a few
