@@ -123,6 +123,8 @@ describe('logs from the official exporters', () => {
       expect(decoded.errorMessage).toBe('');
       records.push(...decoded.records);
     }
+    // Each record goes out in its own request and the two may arrive in either order.
+    records.sort((a, b) => a.timeUnixNano.localeCompare(b.timeUnixNano));
     expect(records).toEqual(expected);
   });
 });
