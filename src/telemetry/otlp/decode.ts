@@ -1,11 +1,14 @@
-import type { Decoded, LogRecord, SpanRecord } from '../types.js';
+import type { Decoded, LogRecord, MetricPointRecord, SpanRecord } from '../types.js';
 import { decodedBody, formatOf } from './body.js';
 import { OtlpDecodeError } from './errors.js';
 import { flattenLogs, flattenSpans } from './flatten.js';
+import { flattenMetrics } from './flatten-metrics.js';
 import { parseLogsJson, parseTracesJson } from './json.js';
+import { parseMetricsJson } from './json-metrics.js';
 import { resolveLimits, type DecodeLimits } from './limits.js';
 import type { RecordBudget } from './model.js';
 import { parseLogsProtobuf, parseTracesProtobuf } from './protobuf.js';
+import { parseMetricsProtobuf } from './protobuf-metrics.js';
 
 /**
  * Decodes an OTLP/HTTP logs request (POST /v1/logs). Returns every acceptable record and the
@@ -14,7 +17,11 @@ import { parseLogsProtobuf, parseTracesProtobuf } from './protobuf.js';
 export function decodeLogsRequest(
   body: Buffer, contentType: string, contentEncoding?: string, limits?: Partial<DecodeLimits>,
 ): Decoded<LogRecord> {
-  return decode(body, contentType, contentEncoding, limits, { json: parseLogsJson, protobuf: parseLogsProtobuf, flatten: flattenLogs });
+  return decode(body, contentType, contentEncoding, limits, {
+    json: (bytes, budget, l) => parseLogsJson(bytes, budget, l.maxNestingDepth),
+    protobuf: (bytes, budget, l) => parseLogsProtobuf(bytes, budget, l.maxNestingDepth),
+    flatten: flattenLogs,
+  });
 }
 
 /**
@@ -24,13 +31,28 @@ export function decodeLogsRequest(
 export function decodeTracesRequest(
   body: Buffer, contentType: string, contentEncoding?: string, limits?: Partial<DecodeLimits>,
 ): Decoded<SpanRecord> {
-  return decode(body, contentType, contentEncoding, limits, { json: parseTracesJson, protobuf: parseTracesProtobuf, flatten: flattenSpans });
+  return decode(body, contentType, contentEncoding, limits, {
+    json: (bytes, budget, l) => parseTracesJson(bytes, budget, l.maxNestingDepth),
+    protobuf: (bytes, budget, l) => parseTracesProtobuf(bytes, budget, l.maxNestingDepth),
+    flatten: flattenSpans,
+  });
+}
+
+/**
+ * Decodes an OTLP/HTTP metrics request (POST /v1/metrics) into one record per data point.
+ * Returns every acceptable point and the count of rejected ones (OTLP `rejected_data_points`),
+ * or throws OtlpDecodeError (400/413/415) and yields nothing. maxRecords counts data points.
+ */
+export function decodeMetricsRequest(
+  body: Buffer, contentType: string, contentEncoding?: string, limits?: Partial<DecodeLimits>,
+): Decoded<MetricPointRecord> {
+  return decode(body, contentType, contentEncoding, limits, { json: parseMetricsJson, protobuf: parseMetricsProtobuf, flatten: flattenMetrics });
 }
 
 /** One signal's parsers (JSON and protobuf yield the same groups) and its flattening into records. */
 interface Signal<G, R> {
-  json: (bytes: Buffer, budget: RecordBudget, maxDepth: number) => G;
-  protobuf: (bytes: Buffer, budget: RecordBudget, maxDepth: number) => G;
+  json: (bytes: Buffer, budget: RecordBudget, limits: DecodeLimits) => G;
+  protobuf: (bytes: Buffer, budget: RecordBudget, limits: DecodeLimits) => G;
   flatten: (groups: G, limits: DecodeLimits) => Decoded<R>;
 }
 
@@ -38,7 +60,7 @@ interface Signal<G, R> {
 function decode<G, R>(body: Buffer, contentType: string, contentEncoding: string | undefined, limits: Partial<DecodeLimits> | undefined, signal: Signal<G, R>): Decoded<R> {
   const resolved = resolveLimits(limits);
   const parse = formatOf(contentType) === 'json' ? signal.json : signal.protobuf;
-  const groups = parse(decodedBody(body, contentEncoding, resolved), recordBudget(resolved.maxRecords), resolved.maxNestingDepth);
+  const groups = parse(decodedBody(body, contentEncoding, resolved), recordBudget(resolved.maxRecords), resolved);
   return signal.flatten(groups, resolved);
 }
 

@@ -7,8 +7,8 @@ import type { AttributeValue, Attributes, Decoded, LogRecord, SpanKind, SpanReco
 import type { DecodeLimits } from './limits.js';
 import type { AnyValue, KeyValue, RawLogRecord, RawResourceGroup, RawScope, RawSpan } from './model.js';
 
-/** Why one record was left out; thrown inside this module only. */
-class RecordRejected extends Error {}
+/** Why one record was left out; thrown by a record's flattening, caught by flattenGroups. */
+export class RecordRejected extends Error {}
 
 /** Flattens a logs request, rejecting bad records one by one. */
 export function flattenLogs(groups: RawResourceGroup<RawLogRecord>[], limits: DecodeLimits): Decoded<LogRecord> {
@@ -20,15 +20,24 @@ export function flattenSpans(groups: RawResourceGroup<RawSpan>[], limits: Decode
   return flattenGroups(groups, limits, flattenSpan);
 }
 
-interface Context {
+/** What a record's flattening knows of where it came from. */
+export interface Context {
   resource: Attributes;
   service: string;
   scope: { name: string; version: string };
   limits: DecodeLimits;
 }
 
-function flattenGroups<R, T>(
+/** What the rejection message calls the records (OTLP metrics count "data points"). */
+export interface RecordNoun {
+  one: string;
+  many: string;
+}
+
+/** Flattens every record of every group, leaving out and counting those `flattenRecord` rejects. */
+export function flattenGroups<R, T>(
   groups: RawResourceGroup<R>[], limits: DecodeLimits, flattenRecord: (raw: R, context: Context) => T,
+  noun: RecordNoun = { one: 'record', many: 'records' },
 ): Decoded<T> {
   const records: T[] = [];
   const reasons = new Map<string, number>();
@@ -62,14 +71,23 @@ function flattenGroups<R, T>(
   }
   let rejected = 0;
   for (const count of reasons.values()) rejected += count;
-  return { records, rejected, errorMessage: describeRejections(reasons, rejected) };
+  return { records, rejected, errorMessage: describeRejections(reasons, rejected, noun) };
 }
 
-function describeRejections(reasons: Map<string, number>, rejected: number): string {
+function describeRejections(reasons: Map<string, number>, rejected: number, noun: RecordNoun): string {
   if (rejected === 0) return '';
   const shown = [...reasons].slice(0, 5).map(([reason, count]) => `${reason} (${count})`);
   const more = reasons.size > 5 ? `; and ${reasons.size - 5} other reasons` : '';
-  return `${rejected} ${rejected === 1 ? 'record' : 'records'} rejected: ${shown.join('; ')}${more}`;
+  return `${rejected} ${rejected === 1 ? noun.one : noun.many} rejected: ${shown.join('; ')}${more}`;
+}
+
+/** The largest time the store's signed 64-bit nanoseconds hold (the year 2262). */
+export const INT64_MAX = 9_223_372_036_854_775_807n;
+
+/** Refuses a time the store cannot hold: one such record must not fail the whole batch at the store. */
+function checkTime(value: bigint, what: string): string {
+  if (value > INT64_MAX) throw new RecordRejected(`${what} is past the year 2262`);
+  return value.toString();
 }
 
 function flattenScope(scope: RawScope): { name: string; version: string } {
@@ -85,8 +103,8 @@ function flattenLog(raw: RawLogRecord, context: Context): LogRecord {
   if ((traceId === '') !== (spanId === '')) throw new RecordRejected('log has only one of traceId and spanId');
   const body = flattenBody(raw.body, context.limits);
   return {
-    timeUnixNano: raw.timeUnixNano.toString(),
-    observedTimeUnixNano: raw.observedTimeUnixNano.toString(),
+    timeUnixNano: checkTime(raw.timeUnixNano, 'log timeUnixNano'),
+    observedTimeUnixNano: checkTime(raw.observedTimeUnixNano, 'log observedTimeUnixNano'),
     severityNumber: raw.severityNumber,
     severityText: raw.severityText !== '' ? raw.severityText : severityTextOf(raw.severityNumber),
     body,
@@ -113,8 +131,8 @@ function flattenSpan(raw: RawSpan, context: Context): SpanRecord {
     parentSpanId: optionalId(raw.parentSpanId, 8, 'span parentSpanId'),
     name: raw.name,
     kind,
-    startTimeUnixNano: raw.startTimeUnixNano.toString(),
-    endTimeUnixNano: raw.endTimeUnixNano.toString(),
+    startTimeUnixNano: checkTime(raw.startTimeUnixNano, 'span startTimeUnixNano'),
+    endTimeUnixNano: checkTime(raw.endTimeUnixNano, 'span endTimeUnixNano'),
     status,
     statusMessage: raw.statusMessage,
     service: context.service,
@@ -166,7 +184,8 @@ function flattenBody(body: AnyValue, limits: DecodeLimits): string {
   return text;
 }
 
-function flattenAttributes(attributes: KeyValue[], limits: DecodeLimits, what: string): Attributes {
+/** Attributes as Flotilla keeps them; a value over a limit rejects the record (`what` names it in the reason). */
+export function flattenAttributes(attributes: KeyValue[], limits: DecodeLimits, what: string): Attributes {
   // fromEntries defines own properties, so a key like "__proto__" stays data; a repeated key keeps its last value.
   return Object.fromEntries(attributes.map(({ key, value }) => [key, flattenValue(value, limits, what)]));
 }

@@ -9,22 +9,33 @@ import { malformed } from './errors.js';
 import { utf8 } from './body.js';
 import type { AnyValue, KeyValue, RawLogRecord, RawResourceGroup, RawScope, RawSpan, RecordBudget } from './model.js';
 
-type Json = unknown;
-type JsonObject = Record<string, Json>;
+/** A parsed JSON value, not yet checked. */
+export type Json = unknown;
+/** A JSON object. */
+export type JsonObject = Record<string, Json>;
 
 /** Parses an ExportLogsServiceRequest in OTLP/JSON. */
 export function parseLogsJson(body: Buffer, budget: RecordBudget, maxDepth: number): RawResourceGroup<RawLogRecord>[] {
-  return parseRequest(body, 'resourceLogs', 'scopeLogs', 'logRecords', (v, p) => parseLogRecord(v, p, maxDepth), budget, maxDepth);
+  return parseResourceGroupsJson(body, 'resourceLogs', 'scopeLogs', 'logRecords', maxDepth, (v, p, into) => {
+    budget.take();
+    into.push(parseLogRecord(v, p, maxDepth));
+  });
 }
 
 /** Parses an ExportTraceServiceRequest in OTLP/JSON. */
 export function parseTracesJson(body: Buffer, budget: RecordBudget, maxDepth: number): RawResourceGroup<RawSpan>[] {
-  return parseRequest(body, 'resourceSpans', 'scopeSpans', 'spans', (v, p) => parseSpan(v, p, maxDepth), budget, maxDepth);
+  return parseResourceGroupsJson(body, 'resourceSpans', 'scopeSpans', 'spans', maxDepth, (v, p, into) => {
+    budget.take();
+    into.push(parseSpan(v, p, maxDepth));
+  });
 }
 
-function parseRequest<R>(
-  body: Buffer, groupsKey: string, scopesKey: string, recordsKey: string,
-  parseRecord: (value: Json, path: string) => R, budget: RecordBudget, maxDepth: number,
+/** Reads one item of a scope's list (a log record, a span, a metric) and appends the records it holds, taking each from the budget. */
+export type JsonItemParser<R> = (value: Json, path: string, into: R[]) => void;
+
+/** Parses the nesting every OTLP/JSON export request shares, leaving each item to `parseItem`. */
+export function parseResourceGroupsJson<R>(
+  body: Buffer, groupsKey: string, scopesKey: string, itemsKey: string, maxDepth: number, parseItem: JsonItemParser<R>,
 ): RawResourceGroup<R>[] {
   let root: Json;
   try {
@@ -44,13 +55,12 @@ function parseRequest<R>(
       scopes: array(group[scopesKey], `${groupPath}.${scopesKey}`).map((scopeValue, s) => {
         const scopePath = `${groupPath}.${scopesKey}[${s}]`;
         const scopeGroup = object(scopeValue, scopePath);
-        return {
-          scope: parseScope(scopeGroup['scope'], `${scopePath}.scope`),
-          records: array(scopeGroup[recordsKey], `${scopePath}.${recordsKey}`).map((recordValue, i) => {
-            budget.take();
-            return parseRecord(recordValue, `${scopePath}.${recordsKey}[${i}]`);
-          }),
-        };
+        const scope = parseScope(scopeGroup['scope'], `${scopePath}.scope`);
+        const records: R[] = [];
+        array(scopeGroup[itemsKey], `${scopePath}.${itemsKey}`).forEach((itemValue, i) => {
+          parseItem(itemValue, `${scopePath}.${itemsKey}[${i}]`, records);
+        });
+        return { scope, records };
       }),
     };
   });
@@ -92,7 +102,8 @@ function parseSpan(value: Json, path: string, maxDepth: number): RawSpan {
   };
 }
 
-function attributes(value: Json, path: string, maxDepth: number, depth = 0): KeyValue[] {
+/** A list of KeyValue; `depth` counts the arrays and kvlists around it. */
+export function attributes(value: Json, path: string, maxDepth: number, depth = 0): KeyValue[] {
   return array(value, path).map((item, i) => {
     const kv = object(item, `${path}[${i}]`);
     const kvValue = kv['value'];
@@ -128,42 +139,49 @@ function wrongType(path: string, expected: string, value: Json): never {
   throw malformed(`${path}: expected ${expected}, got ${got}`);
 }
 
-function object(value: Json, path: string): JsonObject {
+/** A JSON object, or a 400. */
+export function object(value: Json, path: string): JsonObject {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) wrongType(path, 'an object', value);
   return value as JsonObject;
 }
 
-function optionalObject(value: Json, path: string): JsonObject {
+/** A JSON object, or {} when absent or null. */
+export function optionalObject(value: Json, path: string): JsonObject {
   return value == null ? {} : object(value, path);
 }
 
-function array(value: Json, path: string): Json[] {
+/** A JSON array, or [] when absent or null. */
+export function array(value: Json, path: string): Json[] {
   if (value == null) return [];
   if (!Array.isArray(value)) wrongType(path, 'an array', value);
   return value as Json[];
 }
 
-function string(value: Json, path: string): string {
+/** A string, or "" when absent or null. */
+export function string(value: Json, path: string): string {
   if (value == null) return '';
   if (typeof value !== 'string') wrongType(path, 'a string', value);
   return value;
 }
 
-function boolean(value: Json, path: string): boolean {
+/** A boolean (required). */
+export function boolean(value: Json, path: string): boolean {
   if (typeof value !== 'boolean') wrongType(path, 'a boolean', value);
   return value;
 }
 
 const maxUint64 = 2n ** 64n - 1n;
 
-function uint64(value: Json, path: string): bigint {
+/** A uint64 (decimal string or number), or 0 when absent or null. */
+export function uint64(value: Json, path: string): bigint {
   if (value == null) return 0n;
   const n = integer(value, path);
   if (n < 0n || n > maxUint64) throw malformed(`${path}: ${n} is outside the range of uint64`);
   return n;
 }
 
-function int64(value: Json, path: string): bigint {
+/** An int64 (decimal string or number, required). */
+export function int64(value: Json, path: string): bigint {
   const n = integer(value, path);
   if (n !== BigInt.asIntN(64, n)) throw malformed(`${path}: ${n} is outside the range of int64`);
   return n;
@@ -176,14 +194,32 @@ function integer(value: Json, path: string): bigint {
   return wrongType(path, 'an integer (number or decimal string)', value);
 }
 
-function enumNumber(value: Json, path: string): number {
+/** An int32 (number or decimal string), or 0 when absent or null. */
+export function int32(value: Json, path: string): number {
+  if (value == null) return 0;
+  const n = integer(value, path);
+  if (n !== BigInt.asIntN(32, n)) throw malformed(`${path}: ${n} is outside the range of int32`);
+  return Number(n);
+}
+
+/** A uint32 (number or decimal string), or 0 when absent or null. */
+export function uint32(value: Json, path: string): number {
+  if (value == null) return 0;
+  const n = integer(value, path);
+  if (n !== BigInt.asUintN(32, n)) throw malformed(`${path}: ${n} is outside the range of uint32`);
+  return Number(n);
+}
+
+/** An enum as its integer, or 0 when absent or null. */
+export function enumNumber(value: Json, path: string): number {
   if (value == null) return 0;
   // OTLP/JSON requires enums as integers, not names.
   if (typeof value !== 'number' || !Number.isInteger(value)) wrongType(path, 'an integer enum value', value);
   return value;
 }
 
-function double(value: Json, path: string): number {
+/** A double: a number, a numeric string, or "NaN", "Infinity", "-Infinity" (required). */
+export function double(value: Json, path: string): number {
   if (typeof value === 'number') return value;
   if (value === 'NaN') return Number.NaN;
   if (value === 'Infinity') return Number.POSITIVE_INFINITY;

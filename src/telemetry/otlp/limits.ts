@@ -7,7 +7,7 @@ export interface DecodeLimits {
   maxBodyBytes: number;
   /** Bytes after gzip inflation; inflation stops as soon as it is passed (gzip bombs). Default 16 MiB. Over it: 413. */
   maxDecompressedBytes: number;
-  /** Records (log records or spans) in one request. Default 10,000. Over it: 413. */
+  /** Records (log records, spans or metric data points) in one request. Default 10,000. Over it: 413. */
   maxRecords: number;
   /** Characters of one flattened attribute value (arrays and maps as JSON text). Default 16 KiB. Over it: the record is rejected. */
   maxAttributeValueLength: number;
@@ -15,6 +15,8 @@ export interface DecodeLimits {
   maxLogBodyLength: number;
   /** Levels of arrayValue/kvlistValue inside one value; a plain scalar is depth 0. Default 8. Over it: the record is rejected. */
   maxNestingDepth: number;
+  /** Buckets (bucket counts, or positive plus negative for exponential histograms) or quantiles of one metric data point. Default 4,096. Over it: the point is rejected. */
+  maxBucketsPerPoint: number;
 }
 
 /** The defaults: generous for real exporters (the JS SDK batches 512 records by default), small enough to keep ingest memory bounded. */
@@ -25,6 +27,8 @@ export const defaultDecodeLimits: Readonly<DecodeLimits> = Object.freeze({
   maxAttributeValueLength: 16 * 1024,
   maxLogBodyLength: 256 * 1024,
   maxNestingDepth: 8,
+  // The SDKs default to 16 explicit bounds and 160 exponential buckets a side; 4,096 leaves room for tuned views.
+  maxBucketsPerPoint: 4_096,
 });
 
 /** Fills in defaults for the limits a caller left out. */

@@ -60,6 +60,64 @@ export interface RawSpan {
   statusMessage: string;
 }
 
+/**
+ * A metric's descriptor and data type, shared by all of its points. The parsers fill it in as
+ * the Metric message is read (protobuf may send the name after the data), so it is complete
+ * once the message is. `kind` is undefined when no data field arrived (then there are no points).
+ */
+export interface RawMetric {
+  name: string;
+  description: string;
+  unit: string;
+  kind: 'gauge' | 'sum' | 'histogram' | 'exponential_histogram' | 'summary' | undefined;
+  /** AggregationTemporality as sent (0 unspecified, 1 delta, 2 cumulative, anything else invalid). */
+  temporality: number;
+  monotonic: boolean;
+}
+
+/** One side of an exponential histogram. */
+export interface RawExponentialBuckets {
+  offset: number;
+  counts: number[];
+}
+
+/**
+ * A metric data point of any type, as sent: fields a type does not have keep their defaults.
+ * Unsigned 64-bit counts arrive as Numbers (rounded past 2^53; flattening refuses those).
+ * Bucket and quantile lists are cut at maxBucketsPerPoint + 1 entries while parsing, so a
+ * forged list costs no memory beyond the limit and flattening still sees that it was over.
+ */
+export interface RawMetricPoint {
+  metric: RawMetric;
+  attributes: KeyValue[];
+  startTimeUnixNano: bigint;
+  timeUnixNano: bigint;
+  flags: number;
+  /** Gauge and sum: as_double (number) or as_int (bigint); undefined when neither arrived. */
+  value: number | bigint | undefined;
+  count: number;
+  sum: number | undefined;
+  min: number | undefined;
+  max: number | undefined;
+  bucketCounts: number[];
+  explicitBounds: number[];
+  scale: number;
+  zeroCount: number;
+  zeroThreshold: number;
+  positive: RawExponentialBuckets;
+  negative: RawExponentialBuckets;
+  quantiles: { quantile: number; value: number }[];
+}
+
+/** A data point with every field at its protobuf default, for the parsers to fill in. */
+export function emptyMetricPoint(metric: RawMetric): RawMetricPoint {
+  return {
+    metric, attributes: [], startTimeUnixNano: 0n, timeUnixNano: 0n, flags: 0, value: undefined,
+    count: 0, sum: undefined, min: undefined, max: undefined, bucketCounts: [], explicitBounds: [],
+    scale: 0, zeroCount: 0, zeroThreshold: 0, positive: { offset: 0, counts: [] }, negative: { offset: 0, counts: [] }, quantiles: [],
+  };
+}
+
 /** Counts records while parsing, so an oversized request is refused before it is all in memory. */
 export interface RecordBudget {
   take(): void;

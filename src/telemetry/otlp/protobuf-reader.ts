@@ -56,10 +56,27 @@ export class ProtobufReader {
     return Number(BigInt.asIntN(32, this.varint64()));
   }
 
+  /** Reads a uint32 varint (a wider value keeps its low 32 bits, as protobuf parsers do). */
+  uint32(): number {
+    return Number(BigInt.asUintN(32, this.varint64()));
+  }
+
+  /** Reads a sint32 varint (ZigZag: 0, -1, 1, -2 … as 0, 1, 2, 3 …). */
+  sint32(): number {
+    const n = Number(BigInt.asUintN(32, this.varint64()));
+    return (n >>> 1) ^ -(n & 1);
+  }
+
   /** Reads a fixed64 as an unsigned bigint (timestamps in nanoseconds). */
   fixed64(): bigint {
     const at = this.advance(8);
     return this.buf.readBigUInt64LE(at);
+  }
+
+  /** Reads an sfixed64 as a signed bigint. */
+  sfixed64(): bigint {
+    const at = this.advance(8);
+    return this.buf.readBigInt64LE(at);
   }
 
   /** Reads a little-endian IEEE 754 double. */

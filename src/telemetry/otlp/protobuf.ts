@@ -1,5 +1,6 @@
 /**
- * ExportLogsServiceRequest and ExportTraceServiceRequest from the protobuf wire format.
+ * ExportLogsServiceRequest and ExportTraceServiceRequest from the protobuf wire format, and the
+ * nesting every export request shares (metrics reuse it, in protobuf-metrics.ts).
  * Field numbers follow opentelemetry-proto (collector/{logs,trace}/v1, logs/v1/logs.proto,
  * trace/v1/trace.proto, common/v1/common.proto, resource/v1/resource.proto); they were checked
  * against the official JS serializer in @opentelemetry/otlp-transformer, and the tests decode
@@ -10,30 +11,43 @@ import { ProtobufReader, Wire } from './protobuf-reader.js';
 
 /** Parses an ExportLogsServiceRequest. */
 export function parseLogsProtobuf(body: Buffer, budget: RecordBudget, maxDepth: number): RawResourceGroup<RawLogRecord>[] {
-  return parseRequest(body, (r) => parseLogRecord(r, maxDepth), budget, maxDepth);
+  return parseResourceGroups(body, maxDepth, (r, into) => {
+    budget.take();
+    into.push(parseLogRecord(r, maxDepth));
+  });
 }
 
 /** Parses an ExportTraceServiceRequest. */
 export function parseTracesProtobuf(body: Buffer, budget: RecordBudget, maxDepth: number): RawResourceGroup<RawSpan>[] {
-  return parseRequest(body, (r) => parseSpan(r, maxDepth), budget, maxDepth);
+  return parseResourceGroups(body, maxDepth, (r, into) => {
+    budget.take();
+    into.push(parseSpan(r, maxDepth));
+  });
 }
 
-type RecordParser<R> = (reader: ProtobufReader) => R;
+/**
+ * Reads one message of a scope's repeated field 2 (a log record, a span, a metric) and appends
+ * the records it holds, taking each from the budget. A metric holds many records (its points).
+ */
+export type ScopeItemParser<R> = (reader: ProtobufReader, into: R[]) => void;
 
-// Logs and traces nest the same way: request.1 → {resource: 1, scope_*: 2 → {scope: 1, records: 2}}.
-function parseRequest<R>(body: Buffer, parseRecord: RecordParser<R>, budget: RecordBudget, maxDepth: number): RawResourceGroup<R>[] {
+/**
+ * Every OTLP export request nests the same way: request.1 → {resource: 1, scope_*: 2 → {scope: 1,
+ * items: 2}}. Parses that nesting, leaving each item to `parseItem`.
+ */
+export function parseResourceGroups<R>(body: Buffer, maxDepth: number, parseItem: ScopeItemParser<R>): RawResourceGroup<R>[] {
   const groups: RawResourceGroup<R>[] = [];
   const reader = new ProtobufReader(body);
   while (!reader.atEnd()) {
     const { field, wire } = reader.tag();
     if (field !== 1) { reader.skip(wire); continue; }
     reader.expect(field, wire, Wire.len);
-    groups.push(parseResourceGroup(reader.message(), parseRecord, budget, maxDepth));
+    groups.push(parseResourceGroup(reader.message(), parseItem, maxDepth));
   }
   return groups;
 }
 
-function parseResourceGroup<R>(r: ProtobufReader, parseRecord: RecordParser<R>, budget: RecordBudget, maxDepth: number): RawResourceGroup<R> {
+function parseResourceGroup<R>(r: ProtobufReader, parseItem: ScopeItemParser<R>, maxDepth: number): RawResourceGroup<R> {
   const group: RawResourceGroup<R> = { resource: [], scopes: [] };
   while (!r.atEnd()) {
     const { field, wire } = r.tag();
@@ -42,13 +56,13 @@ function parseResourceGroup<R>(r: ProtobufReader, parseRecord: RecordParser<R>, 
       group.resource.push(...parseResource(r.message(), maxDepth));
     } else if (field === 2) {
       r.expect(field, wire, Wire.len);
-      group.scopes.push(parseScopeGroup(r.message(), parseRecord, budget));
+      group.scopes.push(parseScopeGroup(r.message(), parseItem));
     } else r.skip(wire);
   }
   return group;
 }
 
-function parseScopeGroup<R>(r: ProtobufReader, parseRecord: RecordParser<R>, budget: RecordBudget): RawResourceGroup<R>['scopes'][number] {
+function parseScopeGroup<R>(r: ProtobufReader, parseItem: ScopeItemParser<R>): RawResourceGroup<R>['scopes'][number] {
   const scopeGroup: RawResourceGroup<R>['scopes'][number] = { scope: { name: '', version: '' }, records: [] };
   while (!r.atEnd()) {
     const { field, wire } = r.tag();
@@ -57,8 +71,7 @@ function parseScopeGroup<R>(r: ProtobufReader, parseRecord: RecordParser<R>, bud
       scopeGroup.scope = parseScope(r.message());
     } else if (field === 2) {
       r.expect(field, wire, Wire.len);
-      budget.take();
-      scopeGroup.records.push(parseRecord(r.message()));
+      parseItem(r.message(), scopeGroup.records);
     } else r.skip(wire);
   }
   return scopeGroup;
@@ -141,7 +154,8 @@ function parseStatus(r: ProtobufReader, span: RawSpan): void {
   }
 }
 
-function parseKeyValue(r: ProtobufReader, depth: number, maxDepth: number): KeyValue {
+/** Parses a KeyValue; `depth` counts the arrays and kvlists around it. */
+export function parseKeyValue(r: ProtobufReader, depth: number, maxDepth: number): KeyValue {
   const kv: KeyValue = { key: '', value: { kind: 'empty' } };
   while (!r.atEnd()) {
     const { field, wire } = r.tag();

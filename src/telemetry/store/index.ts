@@ -1,4 +1,4 @@
-/** The telemetry store: SQLite tables for logs and spans, batched inserts, retention. */
+/** The telemetry store: SQLite tables for logs, spans and metric points, batched inserts, retention. */
 export {
   openTelemetryStore,
   TELEMETRY_FILE,

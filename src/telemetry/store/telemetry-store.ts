@@ -7,7 +7,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { UsageError } from '../../core/errors.js';
-import type { LogRecord, SpanRecord } from '../types.js';
+import type { LogRecord, MetricPointRecord, SpanRecord } from '../types.js';
+import { toMetricRow, type MetricRow } from './metric-rows.js';
 import { toLogRow, toSpanRow, type LogRow, type SpanRow } from './rows.js';
 import { migrateTelemetry } from './schema.js';
 import { telemetryStoreError } from './store-error.js';
@@ -18,7 +19,7 @@ export const TELEMETRY_FILE = 'telemetry.db';
 /** How long a write waits for another connection's write lock before failing. */
 const BUSY_TIMEOUT_MS = 5_000;
 
-/** What to keep: records older than maxAgeMs and, beyond maxRecords per kind, the oldest go. */
+/** What to keep: records older than maxAgeMs and, beyond maxRecords per kind (logs, spans, metric points), the oldest go. */
 export interface RetentionPolicy {
   maxAgeMs?: number;
   maxRecords?: number;
@@ -30,16 +31,18 @@ export interface TelemetryStoreOptions {
   now?: () => number;
 }
 
-/** Records removed by retention, per kind. */
+/** Records removed by retention, per kind (`metrics` counts data points). */
 export interface Evicted {
   logs: number;
   spans: number;
+  metrics: number;
 }
 
 /** Stored and evicted totals per kind; evicted totals survive restarts. */
 export interface TelemetryStats {
   logs: { stored: number; evicted: number };
   spans: { stored: number; evicted: number };
+  metrics: { stored: number; evicted: number };
 }
 
 /** A cached prepared statement for `sql`. */
@@ -52,6 +55,8 @@ export interface TelemetryStore {
   insertLogs(records: readonly LogRecord[]): number;
   /** Stores a batch of spans in one transaction; a span already stored (same trace and span id) is skipped. Returns how many were new. */
   insertSpans(records: readonly SpanRecord[]): number;
+  /** Stores a batch of metric data points in one transaction; returns how many were stored. */
+  insertMetrics(records: readonly MetricPointRecord[]): number;
   /** Deletes by age, then by count (oldest first); returns what this call evicted. */
   enforceRetention(): Evicted;
   /** Stored and evicted totals per kind. */
@@ -123,8 +128,18 @@ function sqliteTelemetryStore(db: Database.Database, file: string, retention: Re
      VALUES (@trace_id, @span_id, @parent_span_id, @name, @kind, @start_ns, @end_ns, @duration_ns, @status, @status_message, @service, @peer,
        @attributes, @resource, @scope_name, @scope_version)`,
   );
+  const insertMetric = db.prepare<[MetricRow]>(
+    `INSERT INTO metric_points (name, description, unit, kind, temporality, monotonic, time_ns, start_ns, value, count, sum, min, max,
+       buckets, quantiles, flags, service, attributes, resource, scope_name, scope_version)
+     VALUES (@name, @description, @unit, @kind, @temporality, @monotonic, @time_ns, @start_ns, @value, @count, @sum, @min, @max,
+       @buckets, @quantiles, @flags, @service, @attributes, @resource, @scope_name, @scope_version)`,
+  );
+  // Not a trigger: see migration 3. Every write of logs goes through logsBatch.
+  const indexLog = db.prepare<[number | bigint, string]>('INSERT INTO logs_fts (rowid, body) VALUES (?, ?)');
+  // Ids are nanoseconds, past Number's exact range: the new row's id must come back as a BigInt.
+  insertLog.safeIntegers(true);
   const logsBatch = db.transaction((rows: LogRow[]) => {
-    for (const row of rows) insertLog.run(row);
+    for (const row of rows) indexLog.run(insertLog.run(row).lastInsertRowid, row.body);
     return rows.length;
   });
   const spansBatch = db.transaction((rows: SpanRow[]) => {
@@ -133,9 +148,15 @@ function sqliteTelemetryStore(db: Database.Database, file: string, retention: Re
     return added;
   });
 
+  const metricsBatch = db.transaction((rows: MetricRow[]) => {
+    for (const row of rows) insertMetric.run(row);
+    return rows.length;
+  });
+
   const counts = {
     logs: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM logs'),
     spans: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM spans'),
+    metrics: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM metric_points'),
   };
   const evictedTotals = db.prepare<[], { kind: keyof Evicted; evicted: number }>('SELECT kind, evicted FROM evictions');
   const addEvicted = db.prepare<[number, string]>('UPDATE evictions SET evicted = evicted + ? WHERE kind = ?');
@@ -148,6 +169,10 @@ function sqliteTelemetryStore(db: Database.Database, file: string, retention: Re
     spans: {
       older: db.prepare<[bigint]>('DELETE FROM spans WHERE start_ns < ?'),
       oldest: db.prepare<[number]>('DELETE FROM spans WHERE id IN (SELECT id FROM spans ORDER BY start_ns, id LIMIT ?)'),
+    },
+    metrics: {
+      older: db.prepare<[bigint]>('DELETE FROM metric_points WHERE time_ns < ?'),
+      oldest: db.prepare<[number]>('DELETE FROM metric_points WHERE id IN (SELECT id FROM metric_points ORDER BY time_ns, id LIMIT ?)'),
     },
   };
   const evict = (kind: keyof Evicted): number => {
@@ -164,7 +189,7 @@ function sqliteTelemetryStore(db: Database.Database, file: string, retention: Re
     return removed;
   };
   // One transaction: the deletions and the counters that report them commit together.
-  const retain = db.transaction((): Evicted => ({ logs: evict('logs'), spans: evict('spans') }));
+  const retain = db.transaction((): Evicted => ({ logs: evict('logs'), spans: evict('spans'), metrics: evict('metrics') }));
 
   return {
     file,
@@ -176,14 +201,19 @@ function sqliteTelemetryStore(db: Database.Database, file: string, retention: Re
       const rows = records.map(toSpanRow);
       return rows.length === 0 ? 0 : guard(() => spansBatch.immediate(rows));
     },
+    insertMetrics(records) {
+      const rows = records.map(toMetricRow);
+      return rows.length === 0 ? 0 : guard(() => metricsBatch.immediate(rows));
+    },
     enforceRetention: () => guard(() => retain.immediate()),
     stats() {
       return guard(() => {
-        const evicted: Evicted = { logs: 0, spans: 0 };
+        const evicted: Evicted = { logs: 0, spans: 0, metrics: 0 };
         for (const row of evictedTotals.all()) evicted[row.kind] = row.evicted;
         return {
           logs: { stored: counts.logs.get()?.n ?? 0, evicted: evicted.logs },
           spans: { stored: counts.spans.get()?.n ?? 0, evicted: evicted.spans },
+          metrics: { stored: counts.metrics.get()?.n ?? 0, evicted: evicted.metrics },
         };
       });
     },

@@ -5,7 +5,7 @@ import {
   OtlpDecodeError, decodeLogsRequest, decodeTracesRequest, defaultDecodeLimits, type OtlpDecodeStatus,
 } from '../../../../src/telemetry/otlp/index.js';
 import {
-  anyArray, anyInt, anyString, hex, int, key, kv, len, logRecord, logsRequest, span, str, tracesRequest, varint,
+  anyArray, anyInt, anyString, fixed64, hex, int, key, kv, len, logRecord, logsRequest, span, str, tracesRequest, varint,
 } from './proto-builder.js';
 
 const PROTO = 'application/x-protobuf';
@@ -233,6 +233,16 @@ describe('bad records are rejected one by one (partial success)', () => {
     expect(decodeTracesRequest(jsonBody, JSON_TYPE)).toEqual({
       records: [], rejected: 2, errorMessage: '2 records rejected: span traceId is not hex (1); span status code must be 0–2 (1)',
     });
+  });
+
+  test('times past the year 2262, beyond int64 nanoseconds, reject their record only', () => {
+    const past = 2n ** 63n;
+    const logs = decodeLogsRequest(logsRequest([service], [logRecord('in range', fixed64(1, 2n ** 63n - 1n)), logRecord('too late', fixed64(1, past)), logRecord('observed too late', fixed64(11, past))]), PROTO);
+    expect(logs.records.map((r) => r.body)).toEqual(['in range']);
+    expect(logs.errorMessage).toBe('2 records rejected: log timeUnixNano is past the year 2262 (1); log observedTimeUnixNano is past the year 2262 (1)');
+    const spans = decodeTracesRequest(tracesRequest([service], [span('fine'), span('late start', fixed64(7, past)), span('late end', fixed64(8, past))]), PROTO);
+    expect(spans.records.map((r) => r.name)).toEqual(['fine']);
+    expect(spans.rejected).toBe(2);
   });
 
   test('a resource that cannot be kept takes its records along, other resources stay', () => {

@@ -79,7 +79,7 @@ describe('the same span in JSON and protobuf', () => {
   const expected = {
     records: [{
       traceId, spanId, parentSpanId, name: 'GET /cart', kind: 'PRODUCER',
-      startTimeUnixNano: '18446744073709551615', endTimeUnixNano: '1544712661000000000',
+      startTimeUnixNano: '9223372036854775807', endTimeUnixNano: '1544712661000000000',
       status: 'OK', statusMessage: 'fine', service: 'cart',
       attributes: { 'retry.count': -3, 'weight': 1.25 },
       resource: { 'service.name': 'cart' },
@@ -97,7 +97,7 @@ describe('the same span in JSON and protobuf', () => {
           scope: { name: 'scope' },
           spans: [{
             traceId, spanId, parentSpanId, name: 'GET /cart', kind: 4,
-            startTimeUnixNano: '18446744073709551615', endTimeUnixNano: 1544712661000000000,
+            startTimeUnixNano: '9223372036854775807', endTimeUnixNano: 1544712661000000000,
             attributes: [{ key: 'retry.count', value: { intValue: '-3' } }, { key: 'weight', value: { doubleValue: '1.25' } }],
             status: { code: 1, message: 'fine' },
           }],
@@ -110,7 +110,7 @@ describe('the same span in JSON and protobuf', () => {
   test('protobuf', () => {
     const spanBody = Buffer.concat([
       hex(1, traceId), hex(2, spanId), hex(4, parentSpanId), str(5, 'GET /cart'), int(6, 4),
-      fixed64(7, 18446744073709551615n), fixed64(8, 1544712661000000000n),
+      fixed64(7, 9223372036854775807n), fixed64(8, 1544712661000000000n),
       len(9, kv('retry.count', anyInt(-3))), len(9, kv('weight', double(4, 1.25))),
       len(15, str(2, 'fine'), int(3, 1)),
     ]);

@@ -71,3 +71,55 @@ export const logRecord = (body: string, ...extra: Buffer[]): Buffer =>
 /** A Span message body with valid ids and the given name. */
 export const span = (name: string, ...extra: Buffer[]): Buffer =>
   Buffer.concat([hex(1, '0af7651916cd43dd8448eb211c80319c'), hex(2, 'b7ad6b7169203331'), str(5, name), ...extra]);
+
+/** A sint32/sint64 field (ZigZag varint). */
+export const sint = (field: number, n: number): Buffer => Buffer.concat([key(field, 0), varint(n >= 0 ? 2 * n : -2 * n - 1)]);
+/** An sfixed64 field. */
+export const sfixed64 = (field: number, n: bigint): Buffer => {
+  const b = Buffer.alloc(8);
+  b.writeBigInt64LE(n);
+  return Buffer.concat([key(field, 1), b]);
+};
+/** A packed repeated fixed64 field. */
+export const packedFixed64 = (field: number, values: (number | bigint)[]): Buffer =>
+  len(field, ...values.map((v) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt(v));
+    return b;
+  }));
+/** A packed repeated double field. */
+export const packedDoubles = (field: number, values: number[]): Buffer =>
+  len(field, ...values.map((v) => {
+    const b = Buffer.alloc(8);
+    b.writeDoubleLE(v);
+    return b;
+  }));
+/** A packed repeated varint field. */
+export const packedVarints = (field: number, values: (number | bigint)[]): Buffer => len(field, ...values.map((v) => varint(v)));
+
+/** ExportMetricsServiceRequest with one resource and one scope holding the given Metric bodies. */
+export function metricsRequest(resource: Buffer[], metrics: Buffer[]): Buffer {
+  return len(1,
+    len(1, ...resource.map((a) => len(1, a))),
+    len(2, len(1, str(1, 'scope')), ...metrics.map((m) => len(2, m))),
+  );
+}
+
+/** The time every hand-built data point carries unless told otherwise. */
+export const POINT_TIME = 1_700_000_000_000_000_000n;
+
+/** A Metric body: name, then the given fields (a data field built with gaugeOf, sumOf ...). */
+export const metric = (name: string, ...fields: Buffer[]): Buffer => Buffer.concat([str(1, name), ...fields]);
+/** Metric.gauge (5) with NumberDataPoint bodies. */
+export const gaugeOf = (...points: Buffer[]): Buffer => len(5, ...points.map((p) => len(1, p)));
+/** Metric.sum (7): data points, temporality (2), is_monotonic (3). */
+export const sumOf = (temporality: number, monotonic: boolean, ...points: Buffer[]): Buffer =>
+  len(7, ...points.map((p) => len(1, p)), int(2, temporality), int(3, monotonic ? 1 : 0));
+/** Metric.histogram (9): data points, temporality. */
+export const histogramOf = (temporality: number, ...points: Buffer[]): Buffer => len(9, ...points.map((p) => len(1, p)), int(2, temporality));
+/** Metric.exponential_histogram (10): data points, temporality. */
+export const exponentialOf = (temporality: number, ...points: Buffer[]): Buffer => len(10, ...points.map((p) => len(1, p)), int(2, temporality));
+/** Metric.summary (11): data points. */
+export const summaryOf = (...points: Buffer[]): Buffer => len(11, ...points.map((p) => len(1, p)));
+/** A NumberDataPoint body with time (3) and as_double (4), then any extra fields. */
+export const doublePoint = (value: number, ...extra: Buffer[]): Buffer => Buffer.concat([fixed64(3, POINT_TIME), double(4, value), ...extra]);

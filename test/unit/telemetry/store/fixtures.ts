@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openTelemetryStore, type TelemetryStore, type TelemetryStoreOptions } from '../../../../src/telemetry/store/index.js';
-import type { LogRecord, SpanKind, SpanRecord } from '../../../../src/telemetry/types.js';
+import type { LogRecord, MetricPointRecord, SpanKind, SpanRecord } from '../../../../src/telemetry/types.js';
 
 /** 2023-11-14T22:13:20Z, in epoch milliseconds: the tests' "now" and time origin. */
 export const T0 = 1_700_000_000_000;
@@ -42,6 +42,33 @@ export function span(fields: { traceId: string; spanId: string; parentSpanId?: s
     resource: { 'service.name': fields.service },
     scope: { name: 'test', version: '1' },
     ...rest,
+  };
+}
+
+/** A cumulative monotonic sum point (a counter) with defaults, `atMs` after T0. */
+export function metricPoint(atMs: number, fields: Partial<MetricPointRecord> = {}): MetricPointRecord {
+  return {
+    name: 'http.requests',
+    description: 'Requests served',
+    unit: '{request}',
+    kind: 'sum',
+    temporality: 'CUMULATIVE',
+    monotonic: true,
+    timeUnixNano: ns(atMs),
+    startTimeUnixNano: ns(0),
+    value: 1,
+    count: null,
+    sum: null,
+    min: null,
+    max: null,
+    buckets: null,
+    quantiles: null,
+    flags: 0,
+    service: 'gateway',
+    attributes: {},
+    resource: { 'service.name': fields.service ?? 'gateway' },
+    scope: { name: 'test', version: '1' },
+    ...fields,
   };
 }
 

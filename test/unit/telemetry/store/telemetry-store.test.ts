@@ -4,9 +4,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FlotillaError } from '../../../../src/core/errors.js';
-import { searchLogs } from '../../../../src/telemetry/query/index.js';
+import { metricSeries, searchLogs } from '../../../../src/telemetry/query/index.js';
 import { openTelemetryStore, TELEMETRY_SCHEMA_VERSION } from '../../../../src/telemetry/store/index.js';
-import { closeStores, log, ns, span, T0, tempStore } from './fixtures.js';
+import { closeStores, log, metricPoint, ns, span, T0, tempStore } from './fixtures.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -138,17 +138,18 @@ describe('enforceRetention', () => {
       span({ traceId: 't', spanId: 'a', service: 's', kind: 'SERVER', name: 'x', startMs: 2_000, durationMs: 1 }),
       span({ traceId: 't', spanId: 'b', service: 's', kind: 'SERVER', name: 'x', startMs: 6_000, durationMs: 1 }),
     ]);
+    store.insertMetrics([metricPoint(3_000), metricPoint(4_999), metricPoint(5_000), metricPoint(9_500)]);
 
-    expect(store.enforceRetention()).toEqual({ logs: 2, spans: 1 });
+    expect(store.enforceRetention()).toEqual({ logs: 2, spans: 1, metrics: 2 });
     expect(searchLogs(store, { text: 'alpha', limit: 10 }).map((l) => l.body)).toEqual(['fresh alpha']);
     expect(searchLogs(store, { text: 'old', limit: 10 })).toEqual([]);
     expect(ftsRows(store.file, 'old')).toEqual([]);
     expect(ftsRows(store.file, 'alpha')).toEqual([idAt(5_000)]);
 
-    expect(store.enforceRetention()).toEqual({ logs: 0, spans: 0 });
+    expect(store.enforceRetention()).toEqual({ logs: 0, spans: 0, metrics: 0 });
     now += 3_000; // the cutoff moves to T0 + 8000
-    expect(store.enforceRetention()).toEqual({ logs: 1, spans: 1 });
-    expect(store.stats()).toEqual({ logs: { stored: 1, evicted: 3 }, spans: { stored: 0, evicted: 2 } });
+    expect(store.enforceRetention()).toEqual({ logs: 1, spans: 1, metrics: 1 });
+    expect(store.stats()).toEqual({ logs: { stored: 1, evicted: 3 }, spans: { stored: 0, evicted: 2 }, metrics: { stored: 1, evicted: 3 } });
   });
 
   it('keeps the newest maxRecords of each kind (by record time, not arrival) and the totals across reopening', () => {
@@ -157,32 +158,34 @@ describe('enforceRetention', () => {
     store.insertLogs([log(500, { body: 'e' }), log(100, { body: 'a' }), log(400, { body: 'd' }), log(200, { body: 'b' }), log(300, { body: 'c' })]);
     const spans = [5, 1, 4, 2].map((t) => span({ traceId: 't', spanId: `s${t}`, service: 's', kind: 'INTERNAL', name: `n${t}`, startMs: t, durationMs: 1 }));
     store.insertSpans(spans);
+    store.insertMetrics([metricPoint(40, { value: 4 }), metricPoint(10, { value: 1 }), metricPoint(30, { value: 3 }), metricPoint(50, { value: 5 }), metricPoint(20, { value: 2 })]);
 
-    expect(store.enforceRetention()).toEqual({ logs: 2, spans: 1 });
+    expect(store.enforceRetention()).toEqual({ logs: 2, spans: 1, metrics: 2 });
     expect(searchLogs(store, { limit: 10 }).map((l) => l.body)).toEqual(['e', 'd', 'c']);
     expect(ftsRows(store.file, 'a')).toEqual([]);
     expect(ftsRows(store.file, 'e')).toEqual([idAt(500)]);
     store.insertLogs([log(600, { body: 'f' })]);
-    expect(store.enforceRetention()).toEqual({ logs: 1, spans: 0 });
+    expect(store.enforceRetention()).toEqual({ logs: 1, spans: 0, metrics: 0 });
+    expect(metricSeries(store, { name: 'http.requests', since: T0, until: T0 + 1_000 }).map((p) => p.value)).toEqual([3, 4, 5]);
 
     const file = store.file;
     store.close();
     const again = openTelemetryStore(file);
-    expect(again.stats()).toEqual({ logs: { stored: 3, evicted: 3 }, spans: { stored: 3, evicted: 1 } });
+    expect(again.stats()).toEqual({ logs: { stored: 3, evicted: 3 }, spans: { stored: 3, evicted: 1 }, metrics: { stored: 3, evicted: 2 } });
     again.close();
   });
 
   it('applies age and count together, age first', () => {
     const store = tempStore({ retention: { maxAgeMs: 1_000, maxRecords: 2 }, now: () => T0 + 2_000 });
     store.insertLogs([log(0), log(500), log(1_200), log(1_500), log(1_900)]);
-    expect(store.enforceRetention()).toEqual({ logs: 3, spans: 0 });
+    expect(store.enforceRetention()).toEqual({ logs: 3, spans: 0, metrics: 0 });
     expect(searchLogs(store, { limit: 10 }).map((l) => l.timeUnixNano)).toEqual([ns(1_900), ns(1_500)]);
   });
 
   it('does nothing without a policy', () => {
     const store = tempStore();
     store.insertLogs([log(-1_000_000)]);
-    expect(store.enforceRetention()).toEqual({ logs: 0, spans: 0 });
+    expect(store.enforceRetention()).toEqual({ logs: 0, spans: 0, metrics: 0 });
     expect(store.stats().logs).toEqual({ stored: 1, evicted: 0 });
   });
 });
