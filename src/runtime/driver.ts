@@ -123,15 +123,42 @@ export interface LogOptions {
   follow: boolean;
   /** Lines from the end; undefined: all. */
   tail?: number;
-  /** Unix seconds. */
-  since?: number;
+  /**
+   * Only lines stamped at or after this time (inclusive): Unix seconds, or the Engine's
+   * `seconds.nanoseconds` text (`1700000000.123456789`) when nanoseconds matter (resuming a cursor).
+   */
+  since?: number | string;
+  /** Prefix each line's text with its RFC 3339 time, as `docker logs -t` prints it. */
   timestamps: boolean;
+  /** Give each line its time in `LogLine.time`, whatever `timestamps` does to the text. */
+  lineTimes?: boolean;
   signal?: AbortSignal;
 }
 
 export interface LogLine {
   stream: 'stdout' | 'stderr';
   text: string;
+  /** When the runtime received the line, RFC 3339 with up to nanoseconds; set when `lineTimes` asked for it. */
+  time?: string;
+}
+
+/** What happened to a container, as the runtime's event stream reports it. */
+export type ContainerEventAction = 'start' | 'die' | 'destroy';
+
+/** One container event. */
+export interface ContainerEvent {
+  action: ContainerEventAction;
+  id: string;
+  /** The container's labels (the Engine sends them with every container event). */
+  labels: Record<string, string>;
+}
+
+/** Options of containerEvents. */
+export interface ContainerEventOptions {
+  /** Ends the stream. */
+  signal: AbortSignal;
+  /** Also replay events since this Unix time in seconds, so a (re)subscription misses nothing. */
+  since?: number;
 }
 
 export interface ExecOptions {
@@ -186,6 +213,11 @@ export interface Driver {
   /** Forced removal; `volumes` also removes anonymous volumes. No error when already gone. */
   removeContainer(id: string, options: { volumes: boolean }): Promise<void>;
   containerLogs(id: string, options: LogOptions): AsyncIterable<LogLine>;
+  /**
+   * Start, die and destroy events of Flotilla containers (any `dev.flotilla.project` label) as they
+   * happen. Ends quietly when `signal` aborts, and when the runtime closes the stream (a restart).
+   */
+  containerEvents(options: ContainerEventOptions): AsyncIterable<ContainerEvent>;
   /** Runs a command in a running container; resolves to its exit code. */
   exec(id: string, options: ExecOptions): Promise<number>;
   /** Waits until the container exits and resolves to its exit code; `undefined` when `signal` aborted first. */

@@ -10,6 +10,7 @@ import { createDockerClient } from './client.js';
 import { containerOperations } from './containers.js';
 import { resolveEndpoint } from './endpoint.js';
 import { DockerErrorCode, isUnreachable, statusOf, unreachableError } from './errors.js';
+import { readContainerEvents } from './events.js';
 import { buildImage, inspectImage, pullImage, type PullTimeouts } from './images.js';
 import { containerFromListing, networkOf, portsFromListing, volumeOf } from './observed.js';
 
@@ -156,6 +157,8 @@ export function createDockerDriver(options: DockerDriverOptions): Driver {
     async removeVolume(name) {
       await client.callOr(`remove volume "${name}"`, [404], undefined, () => docker.getVolume(name).remove());
     },
+
+    containerEvents: (options) => readContainerEvents(client, options),
 
     ...containerOperations(client),
   };

@@ -6,10 +6,13 @@
 import { FlotillaError, RuntimeError } from '../../core/errors.js';
 import type {
   BuildRequest,
+  ContainerEvent,
+  ContainerEventOptions,
   ContainerRequest,
   Driver,
   ImageInfo,
   LogLine,
+  LogOptions,
   NetworkRequest,
   ObservedContainer,
   ObservedNetwork,
@@ -18,6 +21,7 @@ import type {
   VolumeRequest,
 } from '../driver.js';
 import { Label } from '../labels.js';
+import { FakeOutput } from './fake-output.js';
 
 /** What a started container of a service does. */
 export type FakeBehaviour = { kind: 'run' } | { kind: 'unhealthy' } | { kind: 'exit'; code: number };
@@ -31,8 +35,8 @@ export class FakeDriver implements Driver {
   readonly images = new Map<string, ImageInfo>();
   /** Behaviour per service name; default `run`. */
   readonly behaviour = new Map<string, FakeBehaviour>();
-  /** Log lines per service name, returned by containerLogs. */
-  readonly logs = new Map<string, string[]>();
+  /** What containers print (`output.write(id, text)`), read by containerLogs; and the event stream. */
+  readonly output = new FakeOutput();
   private nextId = 1;
 
   /** Makes `reference` name an image; `details` gives it labels and repo digests. */
@@ -169,18 +173,28 @@ export class FakeDriver implements Driver {
       container.state = 'running';
       if (container.health) container.health = behaviour.kind === 'unhealthy' ? 'unhealthy' : 'healthy';
     }
+    this.emit('start', container);
+    if (container.state === 'exited') this.emit('die', container);
     return Promise.resolve();
   }
 
   stopContainer(id: string): Promise<void> {
     const container = this.mustGet(id);
     this.calls.push(`stop container ${container.name}`);
-    if (container.state === 'running') Object.assign(container, { state: 'exited', exitCode: 137 });
+    if (container.state === 'running') {
+      Object.assign(container, { state: 'exited', exitCode: 137 });
+      this.emit('die', container);
+    }
     return Promise.resolve();
   }
 
   async restartContainer(id: string): Promise<void> {
-    this.calls.push(`restart container ${this.mustGet(id).name}`);
+    const container = this.mustGet(id);
+    this.calls.push(`restart container ${container.name}`);
+    if (container.state === 'running') {
+      container.state = 'exited';
+      this.emit('die', container);
+    }
     await this.startContainer(id);
     this.calls.pop();
   }
@@ -189,12 +203,18 @@ export class FakeDriver implements Driver {
     const container = this.containers.get(id);
     if (container) this.calls.push(`remove container ${container.name}`);
     this.containers.delete(id);
+    if (container?.state === 'running') this.emit('die', container);
+    if (container) this.emit('destroy', container);
     return Promise.resolve();
   }
 
-  async *containerLogs(id: string): AsyncIterable<LogLine> {
-    const container = await this.inspectContainer(id);
-    for (const text of this.logs.get(container?.service ?? '') ?? []) yield { stream: 'stdout', text };
+  async *containerLogs(id: string, options: LogOptions): AsyncIterable<LogLine> {
+    if (!this.containers.has(id)) throw new RuntimeError('CONTAINER_NOT_FOUND', `no container ${id}`);
+    yield* this.output.read(id, options, () => this.containers.get(id)?.state === 'running');
+  }
+
+  containerEvents(options: ContainerEventOptions): AsyncIterable<ContainerEvent> {
+    return this.output.events(options);
   }
 
   /** Files a test placed in containers, by container name then path. */
@@ -213,6 +233,11 @@ export class FakeDriver implements Driver {
   exec(id: string, options: { command: string[] }): Promise<number> {
     this.calls.push(`exec ${this.mustGet(id).name} ${options.command.join(' ')}`);
     return Promise.resolve(0);
+  }
+
+  /** Events are raised for Flotilla containers only, as the docker driver's label filter does. */
+  private emit(action: ContainerEvent['action'], container: ObservedContainer): void {
+    if (Label.project in container.labels) this.output.emit({ action, id: container.id, labels: { ...container.labels } });
   }
 
   private mustGet(id: string): ObservedContainer {

@@ -1,0 +1,96 @@
+/**
+ * The agent's options, validated with clear messages and resolved to a shape with every
+ * default applied, so nothing below has to guess.
+ */
+import { z } from 'zod';
+import { UsageError } from '../core/errors.js';
+import type { Driver } from '../runtime/driver.js';
+import type { AgentEventListener } from './types.js';
+
+/** Options of startAgent. */
+export interface AgentOptions {
+  /** The runtime whose containers are followed. */
+  driver: Driver;
+  /** OTLP/HTTP base URL; records go to `{endpoint}/v1/logs`. Default http://127.0.0.1:4318. */
+  endpoint?: string;
+  /** The SQLite file holding the queue, cursors and counts (created with its directory). */
+  stateFile: string;
+  /** Only containers of these projects; default every Flotilla project. */
+  projects?: string[];
+  /** Records the queue holds; beyond it new records are dropped and counted. Default 1,000,000. */
+  maxQueueRecords?: number;
+  /** Records per request, and lines per queue transaction. Default 1,000. */
+  batchSize?: number;
+  /** Longest a read line waits before it is queued, and between looks at an idle queue. Default 200 ms. */
+  flushIntervalMs?: number;
+  /** How long stop() keeps delivering before it closes. Default 5 s. */
+  stopGraceMs?: number;
+  /** Where FLOTILLA_ENVIRONMENT is read from; default process.env. */
+  env?: Record<string, string | undefined>;
+  onEvent?: AgentEventListener;
+}
+
+/** Options with every default applied. */
+export interface ResolvedAgentOptions {
+  driver: Driver;
+  endpoint: string;
+  /** `{endpoint}/v1/logs`. */
+  logsUrl: string;
+  stateFile: string;
+  projects: string[];
+  maxQueueRecords: number;
+  batchSize: number;
+  flushIntervalMs: number;
+  stopGraceMs: number;
+  env: Record<string, string | undefined>;
+  onEvent: AgentEventListener;
+}
+
+export const DEFAULT_ENDPOINT = 'http://127.0.0.1:4318';
+
+const endpointSchema = z.string().refine((text) => {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.search === '' && url.hash === '';
+  } catch {
+    return false;
+  }
+}, 'must be an http:// or https:// URL without a query or fragment, such as http://127.0.0.1:4318');
+
+const schema = z.object({
+  driver: z.custom<Driver>((value) => typeof value === 'object' && value !== null && 'containerLogs' in value, 'must be a runtime Driver'),
+  endpoint: endpointSchema.default(DEFAULT_ENDPOINT),
+  stateFile: z.string().min(1, 'must name a file'),
+  projects: z.array(z.string().min(1, 'project names cannot be empty')).default([]),
+  maxQueueRecords: z.number().int().min(1).max(1_000_000_000).default(1_000_000),
+  // The collector takes at most 10,000 records per request.
+  batchSize: z.number().int().min(1).max(10_000).default(1_000),
+  flushIntervalMs: z.number().int().min(10).max(60_000).default(200),
+  stopGraceMs: z.number().int().min(0).max(600_000).default(5_000),
+  env: z.record(z.string(), z.string().optional()).optional(),
+  onEvent: z.custom<AgentEventListener>((value) => typeof value === 'function', 'must be a function').optional(),
+});
+
+/** Validates `options` and applies the defaults; a bad option is a UsageError naming it. */
+export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions {
+  const parsed = schema.safeParse(options);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'options'}: ${issue.message}`);
+    throw new UsageError(`Invalid agent options: ${problems.join('; ')}`);
+  }
+  const value = parsed.data;
+  const base = value.endpoint.replace(/\/+$/, '');
+  return {
+    driver: value.driver,
+    endpoint: base,
+    logsUrl: base.endsWith('/v1/logs') ? base : `${base}/v1/logs`,
+    stateFile: value.stateFile,
+    projects: value.projects,
+    maxQueueRecords: value.maxQueueRecords,
+    batchSize: value.batchSize,
+    flushIntervalMs: value.flushIntervalMs,
+    stopGraceMs: value.stopGraceMs,
+    env: value.env ?? process.env,
+    onEvent: value.onEvent ?? (() => undefined),
+  };
+}
