@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { stableStringify } from '../core/stable-json.js';
 import type { ServiceSpec, Stack } from '../spec/types.js';
+import { deploymentEnvironment, telemetryEndpoint } from './telemetry-env.js';
 
 /**
  * The hash of everything that shapes a service's containers. A container whose label differs
@@ -8,6 +9,9 @@ import type { ServiceSpec, Stack } from '../spec/types.js';
  * containers, it does not change them), dependencies and profiles (they order and select, they do
  * not configure), the pull policy and the build section (the image id decides whether the image
  * changed), and the rollout settings (they describe how to update, not what runs).
+ * Put in: the telemetry endpoint the service is pointed at and the deployment environment it
+ * reports (or `false`), so turning telemetry off or moving the collector recreates; what `up`
+ * injects from the image (revision, image id) needs no hash, since a new image recreates anyway.
  */
 export function serviceConfigHash(stack: Stack, service: ServiceSpec): string {
   const { replicas: _replicas, dependsOn: _dependsOn, profiles: _profiles, pullPolicy: _pull, build: _build, deploy, ...shaping } = service;
@@ -17,8 +21,10 @@ export function serviceConfigHash(stack: Stack, service: ServiceSpec): string {
   const volumes = service.volumes.flatMap((mount) =>
     mount.type === 'volume' && mount.source ? [stack.volumes[mount.source]?.name ?? mount.source] : [],
   );
+  const endpoint = telemetryEndpoint(stack, service);
+  const telemetry = endpoint === undefined ? false : { endpoint, environment: deploymentEnvironment(stack) };
   return createHash('sha256')
-    .update(stableStringify({ shaping, deploy: deployShaping, networks, volumes }))
+    .update(stableStringify({ shaping, deploy: deployShaping, networks, volumes, telemetry }))
     .digest('hex')
     .slice(0, 16);
 }

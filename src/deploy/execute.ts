@@ -4,7 +4,7 @@
  * A failed service fails its dependents (they are skipped) but not the independent services.
  */
 import { FlotillaError } from '../core/errors.js';
-import type { Driver } from '../runtime/driver.js';
+import type { Driver, ImageInfo } from '../runtime/driver.js';
 import type { Stack } from '../spec/types.js';
 import { parseDuration } from '../spec/duration.js';
 import { ServiceFailedError, waitForService } from './conditions.js';
@@ -193,20 +193,37 @@ async function perform(op: Operation, context: ExecuteContext, progress: (line: 
 
 async function createAndStart(op: Operation, context: ExecuteContext): Promise<void> {
   const service = serviceOf(context.stack, op);
-  const image = op.image ?? service.image;
-  const imageId = context.images[image] ?? (await context.driver.inspectImage(image))?.id;
-  if (!imageId) throw new FlotillaError('IMAGE_NOT_FOUND', `service ${service.name}: image ${image} is not present`);
+  const image = await imageToRun(context, op.image ?? service.image);
+  if (!image) throw new FlotillaError('IMAGE_NOT_FOUND', `service ${service.name}: image ${op.image ?? service.image} is not present`);
   const networkModeContainer = await sharedNetworkContainer(context, service.networkMode);
   const request = containerRequest({
     stack: context.stack,
     service,
     replica: op.replica ?? 1,
-    imageId,
+    image,
     extraLabels: context.extraLabels,
     ...(networkModeContainer ? { networkModeContainer } : {}),
   });
   const id = await context.driver.createContainer(request);
   await context.driver.startContainer(id);
+}
+
+/** Image inspections per run of the executor: the replicas of a service share one. */
+const inspected = new WeakMap<ExecuteContext, Map<string, Promise<ImageInfo | undefined>>>();
+
+/**
+ * The image a container of `reference` runs: the id observed, built or pulled (else the
+ * reference's), inspected for the labels the container's telemetry resource names.
+ */
+async function imageToRun(context: ExecuteContext, reference: string): Promise<ImageInfo | undefined> {
+  const known = context.images[reference];
+  let cache = inspected.get(context);
+  if (!cache) inspected.set(context, (cache = new Map<string, Promise<ImageInfo | undefined>>()));
+  const key = known ?? reference;
+  let info = cache.get(key);
+  if (!info) cache.set(key, (info = context.driver.inspectImage(key)));
+  // An id the plan already knows still runs when the inspection finds nothing: the Engine decides.
+  return (await info) ?? (known ? { id: known, repoDigests: [], labels: {} } : undefined);
 }
 
 /** `network_mode: service:<name>` joins the network namespace of that service's first replica. */

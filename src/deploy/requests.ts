@@ -5,10 +5,11 @@
 import { FlotillaError } from '../core/errors.js';
 import { FLOTILLA_VERSION } from '../core/version.js';
 import { Label } from '../runtime/labels.js';
-import type { ContainerFile, ContainerRequest, NetworkRequest, VolumeRequest } from '../runtime/driver.js';
+import type { ContainerFile, ContainerRequest, ImageInfo, NetworkRequest, VolumeRequest } from '../runtime/driver.js';
 import type { FileGrant, ServiceSpec, Stack } from '../spec/types.js';
 import { serviceConfigHash } from './config-hash.js';
 import { containerName } from './names.js';
+import { telemetryInjection } from './telemetry-env.js';
 
 /** Labels every object of the project carries, plus the run's extra labels. */
 export function baseLabels(stack: Stack, extra: Record<string, string>): Record<string, string> {
@@ -47,16 +48,21 @@ export interface ContainerRequestInput {
   stack: Stack;
   service: ServiceSpec;
   replica: number;
-  /** Image id to run. */
-  imageId: string;
+  /** The image to run, as inspected: its id is what runs, its labels (git revision, version) go into the telemetry resource. */
+  image: ImageInfo;
   extraLabels: Record<string, string>;
   /** Container id of the service named by `network_mode: service:<name>`. */
   networkModeContainer?: string;
 }
 
-/** One replica of a service, as a create request. */
+/**
+ * One replica of a service, as a create request. The service in the request carries what Flotilla
+ * adds to it: the OTEL_* variables the Compose file does not set, and the collector's host name.
+ */
 export function containerRequest(input: ContainerRequestInput): ContainerRequest {
   const { stack, service, replica } = input;
+  const name = containerName(stack.name, service.name, replica);
+  const telemetry = telemetryInjection({ stack, service, containerName: name, image: input.image });
   const volumeNames: Record<string, string> = {};
   for (const [key, volume] of Object.entries(stack.volumes)) volumeNames[key] = volume.name;
   const networks = Object.entries(service.networks).map(([key, attachment]) => ({
@@ -66,9 +72,13 @@ export function containerRequest(input: ContainerRequestInput): ContainerRequest
     ...(attachment.ipv6Address ? { ipv6Address: attachment.ipv6Address } : {}),
   }));
   return {
-    name: containerName(stack.name, service.name, replica),
-    image: input.imageId,
-    service,
+    name,
+    image: input.image.id,
+    service: {
+      ...service,
+      environment: { ...telemetry.environment, ...service.environment },
+      extraHosts: [...service.extraHosts, ...telemetry.extraHosts],
+    },
     replica,
     labels: {
       ...baseLabels(stack, input.extraLabels),

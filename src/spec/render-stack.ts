@@ -4,7 +4,7 @@
  * same stack. Empty lists and mappings are left out; scalar defaults are shown.
  */
 import { stringify } from 'yaml';
-import type { ConfigSpec, DeploySpec, FileGrant, Healthcheck, NetworkSpec, PortSpec, SecretSpec, ServiceSpec, ServiceVolume, Stack, TestSuiteSpec, UpdateConfig, VolumeSpec } from './types.js';
+import type { ConfigSpec, DeploySpec, FileGrant, Healthcheck, NetworkSpec, PortSpec, SecretSpec, ServiceSpec, ServiceVolume, Stack, TelemetrySettings, TestSuiteSpec, UpdateConfig, VolumeSpec } from './types.js';
 
 type Plain = Record<string, unknown>;
 
@@ -23,7 +23,7 @@ function stackDocument(stack: Stack): Plain {
   put(doc, 'volumes', mapValues(stack.volumes, renderVolume));
   put(doc, 'secrets', mapValues(stack.secrets, renderFileSource));
   put(doc, 'configs', mapValues(stack.configs, renderFileSource));
-  doc['x-flotilla'] = { wait_timeout: `${stack.flotilla.waitTimeoutSeconds}s` };
+  doc['x-flotilla'] = { wait_timeout: `${stack.flotilla.waitTimeoutSeconds}s`, ...renderTelemetry(stack.flotilla.telemetry) };
   for (const key of Object.keys(stack.extensions).sort()) doc[key] = stack.extensions[key];
   return doc;
 }
@@ -88,9 +88,18 @@ function renderService(service: ServiceSpec): Plain {
   put(out, 'volumes', service.volumes.map(renderVolumeMount));
   if (service.workingDir !== undefined) out['working_dir'] = service.workingDir;
   const extensions: Plain = { ...service.extensions };
-  if (Object.keys(service.flotilla.tests).length > 0) extensions['x-flotilla'] = { tests: mapValues(sortedKeys(service.flotilla.tests), renderSuite) };
+  const flotilla: Plain = {};
+  if (Object.keys(service.flotilla.tests).length > 0) flotilla['tests'] = mapValues(sortedKeys(service.flotilla.tests), renderSuite);
+  if (service.flotilla.telemetry !== undefined) flotilla['telemetry'] = service.flotilla.telemetry;
+  if (Object.keys(flotilla).length > 0) extensions['x-flotilla'] = flotilla;
   for (const key of Object.keys(extensions).sort()) out[key] = extensions[key];
   return out;
+}
+
+/** `telemetry` only when it differs from the default (on, Flotilla's collector), so most files show none. */
+function renderTelemetry(telemetry: TelemetrySettings | undefined): Plain {
+  if (!telemetry || (telemetry.enabled && telemetry.endpoint === undefined)) return {};
+  return { telemetry: telemetry.enabled ? { endpoint: telemetry.endpoint } : false };
 }
 
 /** A test suite with its defaults; `after` in the `service:suite` form. */

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { UsageError } from '../core/errors.js';
-import type { ConfigSpec, NetworkSpec, SecretSpec, ServiceSpec, Stack, VolumeSpec } from './types.js';
+import type { ConfigSpec, NetworkSpec, SecretSpec, ServiceSpec, Stack, TelemetrySettings, VolumeSpec } from './types.js';
 import { parseDuration } from './duration.js';
 import type { Lookup } from './interpolate.js';
 import { nodeAt, type IssueCollector } from './issues.js';
@@ -119,10 +119,19 @@ export async function resolveStack(input: StackInput): Promise<Stack> {
     volumes: sortKeys(volumes),
     secrets: sortKeys(secrets),
     configs: sortKeys(configs),
-    flotilla: { waitTimeoutSeconds: parseDuration(flotilla?.wait_timeout ?? DEFAULT_WAIT_TIMEOUT) / 1000 },
+    flotilla: {
+      waitTimeoutSeconds: parseDuration(flotilla?.wait_timeout ?? DEFAULT_WAIT_TIMEOUT) / 1000,
+      telemetry: resolveTelemetry(flotilla?.telemetry),
+    },
     extensions: Object.fromEntries(Object.entries(plain).filter(([key]) => key.startsWith('x-') && key !== 'x-flotilla').sort(([a], [b]) => (a < b ? -1 : 1))),
   };
   return stack;
+}
+
+/** `telemetry: false`, `true`, or `{ endpoint }` (which turns it on) → TelemetrySettings; on by default. */
+function resolveTelemetry(raw: boolean | { endpoint?: string | undefined } | undefined): TelemetrySettings {
+  if (raw === undefined || typeof raw === 'boolean') return { enabled: raw ?? true };
+  return { enabled: true, ...(raw.endpoint !== undefined && { endpoint: raw.endpoint }) };
 }
 
 /** `-p`, else COMPOSE_PROJECT_NAME, else top-level `name:`, else the project directory's name, normalized. */

@@ -40,12 +40,27 @@ export interface Stack {
 export interface StackFlotillaSettings {
   /** Seconds `up --wait` and dependency conditions wait before failing. Default 300. */
   waitTimeoutSeconds: number;
+  /**
+   * `x-flotilla.telemetry`: whether `up` points the services' OpenTelemetry SDKs at a collector.
+   * The loader always sets it; a stack built in code without it gets the defaults.
+   */
+  telemetry?: TelemetrySettings;
+}
+
+/** Where `up` sends the services' telemetry (OTEL_EXPORTER_OTLP_ENDPOINT and friends). */
+export interface TelemetrySettings {
+  /** `false` after `telemetry: false`: no OTEL_* variable is set. Default true. */
+  enabled: boolean;
+  /** OTLP/HTTP base URL; absent: Flotilla's own collector, as containers reach it on this host. */
+  endpoint?: string;
 }
 
 /** Per-service `x-flotilla`. */
 export interface ServiceFlotillaSettings {
   /** Test suites, by name (`x-flotilla.tests`). */
   tests: Record<string, TestSuiteSpec>;
+  /** `x-flotilla.telemetry` of the service: `false` turns the OTEL_* variables off for it, `true` on; absent: the stack's setting. */
+  telemetry?: boolean;
 }
 
 /**

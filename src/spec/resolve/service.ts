@@ -54,7 +54,10 @@ export async function resolveService(name: string, raw: RawService, context: Res
     ulimits: resolveUlimits(raw, path, context),
     pullPolicy: resolvePullPolicy(raw, path, context),
     profiles: [...new Set(raw.profiles ?? [])],
-    flotilla: { tests: resolveTests(name, raw, build, context) },
+    flotilla: {
+      tests: resolveTests(name, raw, build, context),
+      ...(raw['x-flotilla']?.telemetry !== undefined && { telemetry: raw['x-flotilla'].telemetry }),
+    },
     extensions: extensionsOf(raw),
   };
   if (build) spec.build = build;

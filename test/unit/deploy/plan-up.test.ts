@@ -6,6 +6,7 @@ import { planUp, type UpOptions } from '../../../src/deploy/plan-up.js';
 import { planText } from '../../../src/deploy/plan-text.js';
 import { FakeDriver } from '../../../src/runtime/fake/fake-driver.js';
 import { serviceConfigHash } from '../../../src/deploy/config-hash.js';
+import type { ContainerRequest } from '../../../src/runtime/driver.js';
 import type { ServiceSpec, Stack } from '../../../src/spec/types.js';
 import { healthy, service, shop, stack } from '../../support/stack-factory.js';
 
@@ -109,6 +110,14 @@ describe('planUp is idempotent and converges', () => {
     expect(await planOnFake(driver, changed)).toBe(
       ['project demo:', '  recreate container demo-db-1 (config changed)', '  restart  container demo-orders-1 (dependency db replaced) after db healthy, inventory healthy', ''].join('\n'),
     );
+  });
+
+  it('recreates every service when telemetry is turned off, and nothing when it is set to its default', async () => {
+    const driver = fakeWithImages();
+    await upOnFake(driver, shop());
+    const withTelemetry = (telemetry: NonNullable<Stack['flotilla']['telemetry']>): Stack => ({ ...shop(), flotilla: { waitTimeoutSeconds: 5, telemetry } });
+    expect(await planOnFake(driver, withTelemetry({ enabled: true }))).toBe('project demo: nothing to do\n');
+    expect(await planOnFake(driver, withTelemetry({ enabled: false }))).toContain('recreate container demo-gateway-1 (config changed)');
   });
 
   it('recreates a container whose image id changed', async () => {
@@ -230,6 +239,20 @@ describe('planUp port conflicts', () => {
 });
 
 describe('execute', () => {
+  it('creates each container with the OTEL_* variables, naming the revision its image was built from', async () => {
+    const requests: ContainerRequest[] = [];
+    const driver = fakeWithImages();
+    const create = driver.createContainer.bind(driver);
+    driver.createContainer = (request) => (requests.push(request), create(request));
+    driver.addImage('orders:latest', 'sha256:orders', { labels: { 'org.opencontainers.image.revision': 'abc123' } });
+    await upOnFake(driver, shop());
+    const orders = requests.find((request) => request.name === 'demo-orders-1');
+    expect(orders?.service.environment).toMatchObject({ OTEL_SERVICE_NAME: 'orders', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://host.docker.internal:4318' });
+    expect(orders?.service.environment['OTEL_RESOURCE_ATTRIBUTES']).toContain('vcs.ref.head.revision=abc123,');
+    expect(orders?.service.environment['OTEL_RESOURCE_ATTRIBUTES']).toContain('container.image.id=sha256:orders');
+    expect(orders?.service.extraHosts).toEqual([{ host: 'host.docker.internal', ip: 'host-gateway' }]);
+  });
+
   it('creates dependencies before dependents', async () => {
     const driver = fakeWithImages();
     await upOnFake(driver, shop());

@@ -310,7 +310,7 @@ describe('resolved services', () => {
 
   it('read x-flotilla settings and keep other top-level x- keys', async () => {
     const { stack } = await load({ 'compose.yaml': yaml('x-common: &common', '  image: nginx', 'services:', '  api:', '    <<: *common', 'x-flotilla:', '  wait_timeout: 2m') });
-    expect(stack.flotilla).toEqual({ waitTimeoutSeconds: 120 });
+    expect(stack.flotilla).toEqual({ waitTimeoutSeconds: 120, telemetry: { enabled: true } });
     expect(stack.extensions).toEqual({ 'x-common': { image: 'nginx' } });
     expect(stack.services['api']?.image).toBe('nginx');
   });
