@@ -3,7 +3,7 @@
 //   examples/shop/<service>/src/index.ts        -> <service>/dist/index.js
 //   examples/shop/<service>/test/**/*.test.ts   -> <service>/dist/test/**/*.test.js (unit/, integration/)
 //   examples/shop/shared/junit-reporter.mjs     -> <service>/dist/junit-reporter.mjs
-// ESM files for Node 18 and 20 with their dependencies (pg) inside, so a service image needs
+// ESM files for Node 18 and 20 with their dependencies (pg, the OpenTelemetry SDK) inside, so a service image needs
 // only copy dist/ onto node:<version>-bookworm-slim; `node dist/index.js` starts the service,
 // `node --test dist/test/unit/` runs its unit tests (see the suites in compose.yaml).
 // Called by `npm run build`; run it alone with `node scripts/build-shop.mjs`.
@@ -25,6 +25,9 @@ const common = {
   // The images run Node 20 by default and Node 18 in the test matrix (NODE_VERSION build arg).
   target: 'node18',
   format: 'esm',
+  // ESM builds first where a package has both (the OpenTelemetry SDK does): esbuild can drop
+  // what is not used from those, and cannot from CommonJS. Node's default order is the reverse.
+  mainFields: ['module', 'main'],
   // pg loads pg-native only when asked for it; the shop never asks.
   external: ['pg-native'],
   // Bundled CommonJS (pg) calls require() for Node built-ins; ESM has none of its own.

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Context, type Span } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 
 /** Largest request body a service accepts. */
 const MAX_BODY_BYTES = 16 * 1024;
@@ -45,11 +47,25 @@ export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   handler: (req: Request) => Promise<Reply> | Reply;
+  /**
+   * `false` for health checks: no span for the request, nor for anything it calls, so the
+   * checks Docker makes every few seconds do not crowd the traces and the dependency map.
+   */
+  traced?: boolean;
 }
 
-/** Writes one JSON line to stdout: the services' only log format. */
+/** The tracer of the shop's HTTP servers: a no-op until shared/telemetry.ts starts the SDK. */
+const tracer = trace.getTracer('shop-http');
+
+/** `trace_id` and `span_id` of a span, for a log line; nothing when it is not part of a trace. */
+export function traceFields(span: Span | undefined): { trace_id?: string; span_id?: string } {
+  const ids = span?.spanContext();
+  return ids && trace.isSpanContextValid(ids) ? { trace_id: ids.traceId, span_id: ids.spanId } : {};
+}
+
+/** Writes one JSON line to stdout: the services' only log format, with the active span's trace ids. */
 export function logLine(service: string, fields: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), service, ...fields })}\n`);
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), service, ...traceFields(trace.getActiveSpan()), ...fields })}\n`);
 }
 
 interface CompiledRoute extends Route {
@@ -76,6 +92,15 @@ function matchPath(segments: string[], path: string): Record<string, string> | u
 }
 
 const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
+
+/** The path of a request target; undefined when it is not a URL at all. */
+function pathOf(target: string | undefined): string | undefined {
+  try {
+    return new URL(target ?? '/', 'http://localhost').pathname;
+  } catch {
+    return undefined;
+  }
+}
 
 function requestIdOf(headers: IncomingHttpHeaders): string {
   const given = headers['x-request-id'];
@@ -140,24 +165,26 @@ export function createHttpServer(options: ServerOptions): Server {
   const log = options.log ?? ((fields: Record<string, unknown>): void => logLine(name, fields));
   const routes: CompiledRoute[] = options.routes.map((r) => ({ ...r, segments: r.path.split('/').filter((p) => p !== '') }));
 
-  async function handle(req: IncomingMessage, requestId: string): Promise<Reply> {
-    const method = req.method ?? 'GET';
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  /** The route for a request, or the HttpError (404, 405) that answers it. */
+  function route(method: string, path: string): { route: CompiledRoute; params: Record<string, string> } | HttpError {
     let pathMatched = false;
-    for (const route of routes) {
-      const params = matchPath(route.segments, path);
+    for (const candidate of routes) {
+      const params = matchPath(candidate.segments, path);
       if (params === undefined) continue;
       pathMatched = true;
-      if (route.method !== method) continue;
-      return await route.handler({ method, path, params, headers: req.headers, requestId, json: () => readJson(req) });
+      if (candidate.method === method) return { route: candidate, params };
     }
-    if (pathMatched) throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${path}`);
-    throw new HttpError(404, 'not_found', `no route for ${method} ${path}`);
+    if (pathMatched) return new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${path}`);
+    return new HttpError(404, 'not_found', `no route for ${method} ${path}`);
   }
 
   return createServer((req, res) => {
     const started = process.hrtime.bigint();
     const requestId = requestIdOf(req.headers);
+    const method = req.method ?? 'GET';
+    const path = pathOf(req.url);
+    const found = path === undefined ? new HttpError(400, 'invalid_url', 'the request URL is not valid') : route(method, path);
+    const { span, spanContext } = serverSpan(req, method, path ?? '', found instanceof HttpError ? undefined : found.route);
     res.on('finish', () => {
       log({
         level: 'info',
@@ -167,20 +194,72 @@ export function createHttpServer(options: ServerOptions): Server {
         status: res.statusCode,
         durationMs: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
         requestId,
+        ...traceFields(span),
       });
     });
-    handle(req, requestId).then(
+    // After 'finish', or when the client went away first.
+    res.on('close', () => endServerSpan(span, res));
+    const answer = context.with(spanContext, async (): Promise<Reply> => {
+      if (found instanceof HttpError) throw found;
+      return await found.route.handler({ method, path: path ?? '', params: found.params, headers: req.headers, requestId, json: () => readJson(req) });
+    });
+    answer.then(
       (reply) => send(res, requestId, reply),
       (error: unknown) => {
         if (error instanceof HttpError) {
           send(res, requestId, { status: error.status, body: { error: error.code, message: error.message, ...error.details } });
           return;
         }
-        log({ level: 'error', msg: 'unhandled error', requestId, error: String(error) });
+        span?.recordException(error instanceof Error ? error : String(error));
+        log({ level: 'error', msg: 'unhandled error', requestId, error: String(error), ...traceFields(span) });
         send(res, requestId, { status: 500, body: { error: 'internal', message: 'internal error' } });
       },
     );
   });
+}
+
+/**
+ * The SERVER span of a request, a child of the caller's span when `traceparent` names one, and
+ * the context its handler runs in. Named `METHOD /route/:pattern` (just `METHOD` when no route
+ * matched, so unknown paths do not each make a name). Untraced routes get no span and run with
+ * tracing suppressed.
+ */
+function serverSpan(req: IncomingMessage, method: string, path: string, route: Route | undefined): { span?: Span; spanContext: Context } {
+  const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+  if (route?.traced === false) return { spanContext: suppressTracing(parent) };
+  const userAgent = req.headers['user-agent'];
+  const span = tracer.startSpan(
+    route ? `${method} ${route.path}` : method,
+    {
+      kind: SpanKind.SERVER,
+      attributes: {
+        'http.request.method': method,
+        'url.path': path,
+        'url.scheme': 'http',
+        'network.protocol.version': req.httpVersion,
+        ...(route && { 'http.route': route.path }),
+        ...(req.socket.remoteAddress !== undefined && { 'client.address': req.socket.remoteAddress }),
+        ...(userAgent !== undefined && { 'user_agent.original': userAgent }),
+      },
+    },
+    parent,
+  );
+  return { span, spanContext: trace.setSpan(parent, span) };
+}
+
+/** Ends a SERVER span with the status sent: an error for 5xx (the server failed), not for 4xx (the caller did). */
+function endServerSpan(span: Span | undefined, res: ServerResponse): void {
+  if (!span) return;
+  if (!res.writableFinished) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: 'the client closed the connection before the answer was sent' });
+  } else {
+    span.setAttribute('http.response.status_code', res.statusCode);
+    if (res.statusCode >= 500) {
+      span.setAttribute('error.type', String(res.statusCode));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+  }
+  span.end();
 }
 
 /**

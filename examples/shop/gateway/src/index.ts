@@ -1,6 +1,10 @@
 import { startService } from '../../shared/http.js';
+import { startTelemetry } from '../../shared/telemetry.js';
 import { parsePort } from '../../shared/validate.js';
 import { gatewayRoutes } from './routes.js';
+
+// Before anything calls out, so the first requests are traced too.
+const telemetry = startTelemetry({ serviceName: 'gateway' });
 
 startService({
   name: 'gateway',
@@ -9,4 +13,5 @@ startService({
     ordersUrl: process.env['ORDERS_URL'] ?? 'http://orders:3000',
     inventoryUrl: process.env['INVENTORY_URL'] ?? 'http://inventory:3000',
   }),
+  onShutdown: async () => telemetry?.shutdown(),
 });

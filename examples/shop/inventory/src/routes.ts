@@ -4,7 +4,7 @@ import { parseReservationRequest, type Inventory } from './stock.js';
 /** The inventory's routes over one in-memory `Inventory`. */
 export function inventoryRoutes(inventory: Inventory): Route[] {
   return [
-    { method: 'GET', path: '/health', handler: () => ({ status: 200, body: { status: 'ok' } }) },
+    { method: 'GET', path: '/health', traced: false, handler: () => ({ status: 200, body: { status: 'ok' } }) },
     { method: 'GET', path: '/stock', handler: () => ({ status: 200, body: inventory.snapshot() }) },
     {
       method: 'GET',

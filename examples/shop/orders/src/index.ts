@@ -1,12 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { logLine, startService } from '../../shared/http.js';
+import { startTelemetry } from '../../shared/telemetry.js';
 import { parsePort } from '../../shared/validate.js';
 import { reserveStock } from './inventory-client.js';
 import { ordersRoutes } from './orders.js';
 import { migrate, pgOrderStore } from './store.js';
 
 const SERVICE = 'orders';
+// Before the migration, so its queries are traced too.
+const telemetry = startTelemetry({ serviceName: SERVICE });
 const inventoryUrl = process.env['INVENTORY_URL'] ?? 'http://inventory:3000';
 
 // Connection settings come from the standard PGHOST, PGUSER, PGPASSWORD, PGDATABASE variables.
@@ -30,7 +33,11 @@ for (let attempt = 1; ; attempt++) {
 startService({
   name: SERVICE,
   port: parsePort(process.env['PORT'], 3000),
-  onShutdown: () => pool.end(),
+  // Spans last: the pool's closing is not traced, but the requests before it are.
+  onShutdown: async () => {
+    await pool.end();
+    await telemetry?.shutdown();
+  },
   routes: ordersRoutes({
     store: pgOrderStore(pool),
     reserveStock: (request, requestId) => reserveStock(inventoryUrl, request, requestId),

@@ -87,6 +87,7 @@ export function ordersRoutes(deps: OrdersDeps): Route[] {
     {
       method: 'GET',
       path: '/health',
+      traced: false,
       handler: async () => {
         try {
           await deps.store.ping();

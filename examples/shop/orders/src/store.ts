@@ -1,4 +1,5 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
+import { dbPeerFromEnv, inSpan, tracedQuery, type Queryable } from './db-tracing.js';
 
 /** An order as the API returns it. */
 export interface Order {
@@ -20,6 +21,11 @@ interface OrderRow {
 
 const COLUMNS = 'id, sku, quantity, status, idempotency_key, created_at';
 
+/** Runs a query in a CLIENT span naming the database pg connects to (PG* variables, as pg reads them). */
+function query<R extends QueryResultRow = QueryResultRow>(db: Queryable, text: string, values?: unknown[]): Promise<QueryResult<R>> {
+  return tracedQuery<R>(dbPeerFromEnv(), db, text, values);
+}
+
 /** A stored order and the idempotency key it was created with, if any. */
 export interface StoredOrder {
   order: Order;
@@ -34,13 +40,17 @@ function toStored(row: OrderRow): StoredOrder {
 }
 
 /** Creates the orders table when it is missing; safe when several replicas start at once. */
-export async function migrate(pool: Pool): Promise<void> {
+export function migrate(pool: Pool): Promise<void> {
+  return inSpan('migrate orders', () => migrateInSpan(pool));
+}
+
+async function migrateInSpan(pool: Pool): Promise<void> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    await query(client, 'BEGIN');
     // One replica at a time: concurrent CREATE TABLE IF NOT EXISTS can still collide.
-    await client.query("SELECT pg_advisory_xact_lock(hashtext('shop.orders.migrate'))");
-    await client.query(`
+    await query(client, "SELECT pg_advisory_xact_lock(hashtext('shop.orders.migrate'))");
+    await query(client, `
       CREATE TABLE IF NOT EXISTS orders (
         id              uuid PRIMARY KEY,
         sku             text NOT NULL,
@@ -49,9 +59,9 @@ export async function migrate(pool: Pool): Promise<void> {
         idempotency_key text UNIQUE,
         created_at      timestamptz NOT NULL DEFAULT now()
       )`);
-    await client.query('COMMIT');
+    await query(client, 'COMMIT');
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await query(client, 'ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
     client.release();
@@ -60,13 +70,13 @@ export async function migrate(pool: Pool): Promise<void> {
 
 /** Finds an order by id. */
 export async function findOrder(pool: Pool, id: string): Promise<StoredOrder | undefined> {
-  const { rows } = await pool.query<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE id = $1`, [id]);
+  const { rows } = await query<OrderRow>(pool, `SELECT ${COLUMNS} FROM orders WHERE id = $1`, [id]);
   return rows[0] && toStored(rows[0]);
 }
 
 /** Finds the order created with an idempotency key. */
 export async function findOrderByKey(pool: Pool | PoolClient, key: string): Promise<StoredOrder | undefined> {
-  const { rows } = await pool.query<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE idempotency_key = $1`, [key]);
+  const { rows } = await query<OrderRow>(pool, `SELECT ${COLUMNS} FROM orders WHERE idempotency_key = $1`, [key]);
   return rows[0] && toStored(rows[0]);
 }
 
@@ -101,8 +111,9 @@ export async function createOrder<T>(
 ): Promise<CreateOutcome<T>> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
-    const inserted = await client.query<OrderRow>(
+    await query(client, 'BEGIN');
+    const inserted = await query<OrderRow>(
+      client,
       `INSERT INTO orders (id, sku, quantity, status, idempotency_key)
        VALUES ($1, $2, $3, 'confirmed', $4)
        ON CONFLICT (idempotency_key) DO NOTHING
@@ -111,21 +122,21 @@ export async function createOrder<T>(
     );
     const row = inserted.rows[0];
     if (row === undefined) {
-      await client.query('ROLLBACK');
+      await query(client, 'ROLLBACK');
       const stored = order.idempotencyKey === undefined ? undefined : await findOrderByKey(client, order.idempotencyKey);
       if (stored === undefined) throw new Error('an order with this idempotency key vanished while being read');
       return { kind: 'exists', stored };
     }
     const confirmed = await confirm();
     if (!confirmed.ok) {
-      await client.query('ROLLBACK');
+      await query(client, 'ROLLBACK');
       return { kind: 'declined', reason: confirmed.reason };
     }
     // If this commit fails the reservation stays taken; a fuller shop would release it.
-    await client.query('COMMIT');
+    await query(client, 'COMMIT');
     return { kind: 'created', order: toStored(row).order };
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await query(client, 'ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
     client.release();
@@ -146,7 +157,7 @@ export interface OrderStore {
 export function pgOrderStore(pool: Pool): OrderStore {
   return {
     ping: async () => {
-      await pool.query('SELECT 1');
+      await query(pool, 'SELECT 1');
     },
     findOrder: (id) => findOrder(pool, id),
     findOrderByKey: (key) => findOrderByKey(pool, key),
