@@ -43,6 +43,7 @@ export async function snapshotCli(dir) {
       const before = sha256(join(dist, 'flotilla-main.cjs'));
       copyFileSync(join(dist, 'flotilla.cjs'), join(target, 'flotilla.cjs'));
       copyFileSync(join(dist, 'flotilla-main.cjs'), join(target, 'flotilla-main.cjs'));
+      copyFileSync(join(dist, 'flotilla-store-writer.cjs'), join(target, 'flotilla-store-writer.cjs'));
       const sha = sha256(join(target, 'flotilla-main.cjs'));
       if (sha === before) {
         const bin = join(target, 'flotilla.cjs');

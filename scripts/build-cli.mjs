@@ -43,5 +43,18 @@ await build({
   external: ['better-sqlite3'],
   plugins: [unusedStub],
 });
+// The collector's store writer runs as a worker thread (src/server/store-writer.ts) from a file of its own.
+await build({
+  entryPoints: ['src/server/store-writer-worker.ts'],
+  outfile: 'dist/bin/flotilla-store-writer.cjs',
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  external: ['better-sqlite3'],
+});
 copyFileSync('src/cli/launcher.cjs', 'dist/bin/flotilla.cjs');
 chmodSync('dist/bin/flotilla.cjs', 0o755);

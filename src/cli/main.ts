@@ -83,13 +83,18 @@ program
 
 program
   .command('logs')
-  .description('print the logs of the stack’s containers')
+  .description('print the logs of the stack’s services: from the collector when `flotilla serve` runs, else from the Engine')
   .argument('[services...]', 'only these services')
   .option('-f, --follow', 'keep printing new lines')
   .option('--since <time>', 'only lines since a time: a duration ago (10m, 1h30m) or an RFC 3339 timestamp')
-  .option('--tail <lines>', 'only the last N lines of each container', parseCount)
+  .option('--tail <lines>', 'only the last N lines (of each container, from the Engine)', parseCount)
   .option('-t, --timestamps', 'prefix each line with its timestamp')
   .option('--no-prefix', 'do not prefix lines with the container name')
+  .option('--until <time>', 'only lines before a time (collector)')
+  .option('--grep <text>', 'only lines containing these words, in this order (collector, full-text)')
+  .addOption(new Option('--level <level>', 'only lines of this severity or worse (collector)').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal']))
+  .option('--trace-id <id>', 'only lines logged inside this trace (collector)')
+  .option('--engine', 'read the Engine’s logs even when the collector runs')
   .action(lazy(() => import('./commands/logs.js')));
 
 program
@@ -119,6 +124,57 @@ program
   .argument('<image>', 'an image reference, id, short id or digest')
   .addOption(output(['pretty', 'json'], 'pretty'))
   .action(lazy(() => import('./commands/provenance.js')));
+
+program
+  .command('serve')
+  .description('run the collector (OTLP/HTTP on 4318, query API) and an agent shipping this Engine’s container logs to it')
+  .option('--host <address>', 'listen on this address (repeatable; default 127.0.0.1 and the Docker bridge, for containers)', collect, [])
+  .option('--port <port>', 'port of OTLP/HTTP and the API', parsePort, 4318)
+  .option('--data-dir <dir>', 'where telemetry.db lives (default: the user state directory, ~/.local/state/flotilla)')
+  .option('--retention-age <duration>', 'drop records older than this', '7d')
+  .option('--retention-records <n>', 'keep at most this many records of each kind', parseCount, 10_000_000)
+  .option('--no-agent', 'do not ship the local Engine’s container logs')
+  .addOption(output(['text', 'json'], 'text'))
+  .action(lazy(() => import('./commands/serve.js')));
+
+program
+  .command('agent')
+  .description('ship the logs of this Engine’s Flotilla containers to an OTLP endpoint, through a disk-backed queue')
+  .option('--endpoint <url>', 'OTLP/HTTP base URL', 'http://127.0.0.1:4318')
+  .option('--state-dir <dir>', 'where agent.db (queue and cursors) lives (default: the user state directory)')
+  .option('--project <name>', 'only this project (repeatable; default: every Flotilla project)', collect, [])
+  .option('--max-queue <records>', 'records the queue holds before new ones are dropped (and counted)', parseCount)
+  .addOption(output(['text', 'json'], 'text'))
+  .action(lazy(() => import('./commands/agent.js')));
+
+const traces = program
+  .command('traces')
+  .description('search traces in the collector: by service, operation, duration, error and time')
+  .option('--service <name>', 'a span of this service…')
+  .option('--operation <name>', '…with this name…')
+  .option('--min-duration <duration>', '…lasting at least this long (250ms, 2s)…')
+  .option('--error', '…that failed')
+  .option('--since <time>', 'from a time: a duration ago (15m) or a timestamp', '1h')
+  .option('--until <time>', 'until a time')
+  .option('--limit <n>', 'at most this many traces', parseCount, 20)
+  .addOption(output(['text', 'json'], 'text'))
+  .action(lazy(() => import('./commands/traces.js')));
+
+traces
+  .command('show')
+  .description('draw the span tree of one trace, with timings')
+  .argument('<trace-id>', '32 hex digits')
+  .addOption(output(['text', 'json'], 'text'))
+  .action(lazy(() => import('./commands/traces-show.js')));
+
+program
+  .command('map')
+  .description('the service dependency map over a window: calls, error rate and latency per edge, RED per service and operation')
+  .option('--since <time>', 'from a time: a duration ago (15m) or a timestamp', '15m')
+  .option('--until <time>', 'until a time (default: now)')
+  .option('--service <name>', 'also show the entry points that suffer when this service fails (impact)')
+  .addOption(output(['text', 'dot', 'json'], 'text'))
+  .action(lazy(() => import('./commands/map.js')));
 
 for (const [name, description] of [
   ['start', 'start stopped containers, dependencies first'],
@@ -157,6 +213,12 @@ function parseSeconds(value: string): number {
   const seconds = Number(value);
   if (!Number.isFinite(seconds) || seconds <= 0) throw new InvalidArgumentError(`expected a number of seconds, got "${value}"`);
   return seconds;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError(`expected a port from 0 to 65535, got "${value}"`);
+  return port;
 }
 
 function parseCount(value: string): number {

@@ -1,21 +1,55 @@
 import pc from 'picocolors';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import { tryParseDuration } from '../../spec/duration.js';
-import { commandContext, type GlobalOptions } from '../context.js';
+import { findCollector, requireCollector } from '../collector-client.js';
+import { commandContext, loadStackFor, type GlobalOptions } from '../context.js';
 import { abortOnInterrupt } from '../interrupt.js';
+import { printCollectorLogs } from './logs-collector.js';
 
 interface LogsCliOptions {
   follow?: boolean;
   since?: string;
+  until?: string;
+  grep?: string;
+  level?: string;
+  traceId?: string;
   tail?: number;
   timestamps?: boolean;
   prefix: boolean;
+  engine?: boolean;
 }
+
+/** Lines printed from the collector when --tail does not say. */
+const DEFAULT_COLLECTOR_LINES = 1000;
 
 const COLORS = [pc.cyan, pc.magenta, pc.green, pc.yellow, pc.blue, pc.red];
 
-/** `flotilla logs [SERVICE...]`: the Engine's logs of the stack's containers, interleaved as they come. */
+/**
+ * `flotilla logs [SERVICE...]`: from the collector when `flotilla serve` runs (every line its agent
+ * shipped, searchable), else the Engine's logs of the stack's containers, interleaved as they come.
+ */
 export async function run(services: string[], options: LogsCliOptions, global: GlobalOptions): Promise<number> {
+  const searching = options.grep !== undefined || options.level !== undefined || options.traceId !== undefined || options.until !== undefined;
+  if (searching && options.engine) throw new UsageError('--grep, --level, --trace-id and --until search the collector; they cannot be used with --engine');
+  const collector = options.engine ? undefined : searching ? requireCollector('flotilla logs with --grep, --level, --trace-id or --until') : findCollector();
+  if (collector) {
+    const stack = await loadStackFor(global);
+    const unknown = services.filter((name) => !stack.services[name]);
+    if (unknown.length > 0) throw new UsageError(`no such service: ${unknown.join(', ')}`);
+    return printCollectorLogs(collector, {
+      services: services.length > 0 ? services : Object.keys(stack.services).sort(),
+      ...(options.since !== undefined ? { since: options.since } : {}),
+      ...(options.until !== undefined ? { until: options.until } : {}),
+      ...(options.grep !== undefined ? { grep: options.grep } : {}),
+      ...(options.level !== undefined ? { level: options.level.toLowerCase() } : {}),
+      ...(options.traceId !== undefined ? { traceId: options.traceId } : {}),
+      limit: options.tail ?? DEFAULT_COLLECTOR_LINES,
+      follow: options.follow ?? false,
+      timestamps: options.timestamps ?? false,
+      prefix: options.prefix,
+      signal: abortOnInterrupt(),
+    });
+  }
   const since = options.since === undefined ? undefined : parseSince(options.since);
   const { stack, driver } = await commandContext(global);
   const unknown = services.filter((name) => !stack.services[name]);
