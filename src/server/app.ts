@@ -14,7 +14,7 @@ export interface CollectorAppOptions {
   token: string;
   decodeLimits?: Partial<DecodeLimits>;
   ingestLimits?: Partial<IngestLimits>;
-  /** Default 64 MiB: sixteen maximal requests being read at once. */
+  /** Default 32 MiB: eight maximal requests being read at once. */
   maxInflightBodyBytes?: number;
   now?: () => number;
 }
@@ -32,7 +32,7 @@ export function createCollectorApp(options: CollectorAppOptions): CollectorApp {
   // OTLP bodies are decoded by the route, whatever their type says: it answers 415 itself, in OTLP's format.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-  registerOtlpRoutes(app, { ingest, decodeLimits, maxInflightBodyBytes: options.maxInflightBodyBytes ?? 64 * 1024 * 1024 });
+  registerOtlpRoutes(app, { ingest, decodeLimits, maxInflightBodyBytes: options.maxInflightBodyBytes ?? 32 * 1024 * 1024 });
   registerApiRoutes(app, { store, ingest, token: options.token, ...(options.now ? { now: options.now } : {}) });
   app.addHook('onClose', async () => ingest.close());
   return { app, ingest };

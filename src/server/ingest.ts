@@ -26,7 +26,7 @@ export interface IngestLimits {
 }
 
 export const defaultIngestLimits: Readonly<IngestLimits> = Object.freeze({
-  maxPendingRecords: 100_000,
+  maxPendingRecords: 20_000,
   commitRecords: 4_096,
   commitDelayMs: 20,
 });
