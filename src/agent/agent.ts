@@ -3,6 +3,7 @@
  * The two halves meet only in the state file, which is what makes delivery survive a collector
  * that is down and an agent that is killed.
  */
+import { setMaxListeners } from 'node:events';
 import { openAgentStore } from './agent-store.js';
 import { createResourceResolver } from './resource.js';
 import { resolveAgentOptions, type AgentOptions } from './options.js';
@@ -32,6 +33,8 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     onEvent,
   });
   const following = new AbortController();
+  // Every followed container's log stream listens to this one signal: dozens of listeners are expected, not a leak.
+  setMaxListeners(0, following.signal);
   const watch = watchContainers(
     {
       driver,

@@ -196,6 +196,8 @@ export interface Driver {
   buildImage(request: BuildRequest, onProgress?: ProgressListener): Promise<ImageInfo>;
 
   inspectNetwork(name: string): Promise<ObservedNetwork | undefined>;
+  /** The host's address on the engine's default bridge, where containers reach the host (`host-gateway`); undefined when there is none. */
+  hostGatewayAddress(): Promise<string | undefined>;
   createNetwork(request: NetworkRequest): Promise<void>;
   removeNetwork(name: string): Promise<void>;
 

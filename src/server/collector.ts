@@ -3,7 +3,6 @@
  * retention, and the state file that tells the CLI where it is. `flotilla serve` wraps this.
  */
 import { createServer, type Server } from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { FlotillaError } from '../core/errors.js';
 import type { DecodeLimits } from '../telemetry/otlp/index.js';
@@ -45,11 +44,6 @@ export interface CollectorHandle {
   readonly listening: string[];
   readonly app: CollectorApp;
   close(): Promise<void>;
-}
-
-/** The IPv4 address of the Docker Engine's default bridge on this host, if there is one: local containers reach the host there. */
-export function dockerBridgeAddress(): string | undefined {
-  return os.networkInterfaces()['docker0']?.find((address) => address.family === 'IPv4')?.address;
 }
 
 export async function startCollector(options: CollectorOptions): Promise<CollectorHandle> {

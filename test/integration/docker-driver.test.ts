@@ -105,6 +105,18 @@ describe('docker driver', () => {
     });
   });
 
+  it('finds the host gateway address: the default bridge gateway, one of this host\'s own addresses', async () => {
+    const address = await driver.hostGatewayAddress();
+    expect(address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    // It must be local, or a collector could not listen there for the containers.
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, address, () => resolve());
+    });
+    await new Promise((resolve) => server.close(resolve));
+  });
+
   it('creates, inspects, observes and removes networks and volumes', async () => {
     const network = uniqueName('net');
     const volume = uniqueName('vol');

@@ -1,15 +1,19 @@
 /**
  * The example shop, end to end: `flotilla up --wait` builds and starts it healthy, the gateway
  * answers on a host port, an order goes through orders into PostgreSQL and reserves stock.
+ * `flotilla serve` runs alongside: the services' traces and the agent's shipped logs reach it,
+ * and `map`, `traces` and `logs` read them back.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerDriver } from '../../src/runtime/docker/index.js';
-import { cliEnv, runCli } from './helpers/cli.js';
+import type { CliResult } from './helpers/cli.js';
+import { cliEnv, eventually, runCli, startCli } from './helpers/cli.js';
 import { removeByLabel, testRunId } from './helpers/cleanup.js';
 
 const COMPOSE = fileURLToPath(new URL('../../examples/shop/compose.yaml', import.meta.url));
@@ -17,6 +21,8 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const project = `ft${testRunId.slice(0, 8)}-shop`.toLowerCase();
 let port = 0;
 let env: NodeJS.ProcessEnv;
+let overlay = '';
+let serve: { child: ChildProcess; done: Promise<CliResult> } | undefined;
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -26,17 +32,40 @@ async function freePort(): Promise<number> {
   return found;
 }
 
-const shop = (args: string[]) => runCli(['-f', COMPOSE, '-p', project, ...args], { cwd: REPO, env });
+const shop = (args: string[]) => runCli(['-f', COMPOSE, '-f', overlay, '-p', project, ...args], { cwd: REPO, env });
+const json = <T>(result: CliResult): T => {
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout) as T;
+};
 
 beforeAll(async () => {
   port = await freePort();
-  env = cliEnv(testRunId, { SHOP_PORT: String(port) });
+  const otlpPort = await freePort();
+  const state = mkdtempSync(join(tmpdir(), 'shop-serve-'));
+  // The collector of this test, not the machine's: its own port and state directory (serve.json, telemetry.db, agent.db).
+  env = cliEnv(testRunId, { SHOP_PORT: String(port), FLOTILLA_STATE_DIR: state });
+  overlay = join(state, 'telemetry.yaml');
+  writeFileSync(overlay, `x-flotilla:\n  telemetry:\n    endpoint: http://host.docker.internal:${otlpPort}\n`);
+  serve = startCli(['serve', '--port', String(otlpPort), '--output', 'json'], { cwd: REPO, env });
+  await eventually(() => Promise.resolve(readServeUrl(state) ? true : undefined), 30_000);
 });
 
 afterAll(async () => {
   await shop(['down', '-v']);
+  serve?.child.kill('SIGTERM');
+  const stopped = await serve?.done;
+  expect(stopped?.code).toBe(0);
   await removeByLabel(testRunId);
 });
+
+function readServeUrl(state: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(state, 'serve.json'), 'utf8')) as { url: string }).url;
+  } catch {
+    return undefined;
+  }
+}
 
 describe('the example shop', () => {
   it('comes up healthy with one command and prints where the gateway answers', async () => {
@@ -90,6 +119,68 @@ describe('the example shop', () => {
     expect(readFileSync(junit, 'utf8')).toContain('orders:integration[NODE_VERSION=18]');
     const again = await shop(['test', '--output', 'json']);
     expect((JSON.parse(again.stdout) as { status: string }[]).every((row) => row.status === 'cached')).toBe(true);
+  });
+
+  it('shows gateway → orders → inventory → db in `flotilla map`, with counts and latencies', async () => {
+    const orders = 12;
+    for (let i = 0; i < orders; i += 1) {
+      const response = await fetch(`http://127.0.0.1:${port}/orders`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku: 'gadget', quantity: 1 }),
+      });
+      expect(response.status).toBe(201);
+    }
+    interface Edge { source: string; target: string; via: string; calls: number; p50Ms: number; p99Ms: number }
+    // The SDK exports spans every 5 s: wait until every order's calls are in.
+    const map = await eventually(async () => {
+      const report = json<{ edges: Edge[]; red: { services: { service: string; calls: number }[] } }>(await shop(['map', '--since', '10m', '--output', 'json']));
+      const calls = (source: string, target: string) => report.edges.find((edge) => edge.source === source && edge.target === target)?.calls ?? 0;
+      return calls('gateway', 'orders') >= orders && calls('orders', 'inventory') >= orders && calls('orders', 'db') >= orders * 2 ? report : undefined;
+    }, 60_000);
+    const edge = (source: string, target: string) => map.edges.find((candidate) => candidate.source === source && candidate.target === target);
+    expect(edge('gateway', 'orders')).toMatchObject({ via: 'service' });
+    expect(edge('orders', 'inventory')).toMatchObject({ via: 'service' });
+    expect(edge('orders', 'db')).toMatchObject({ via: 'peer' });
+    for (const found of [edge('gateway', 'orders'), edge('orders', 'inventory'), edge('orders', 'db')]) {
+      expect(found?.p50Ms).toBeGreaterThan(0);
+      expect(found?.p99Ms).toBeGreaterThanOrEqual(found?.p50Ms ?? 0);
+    }
+    expect(map.red.services.map((line) => line.service)).toEqual(expect.arrayContaining(['gateway', 'inventory', 'orders']));
+    // Health checks are not traced: every call the map counts was an order or a stock read.
+    expect(edge('gateway', 'orders')?.calls).toBeLessThan(orders + 10);
+
+    const text = await shop(['map', '--since', '10m', '--service', 'inventory']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/gateway\s+→\s+orders/);
+    expect(text.stdout).toMatch(/orders\s+→\s+db \(not instrumented\)/);
+    expect(text.stdout).toMatch(/If inventory fails, these entry points suffer:[\s\S]*gateway: POST \/orders/);
+    const dot = await shop(['map', '--since', '10m', '--output', 'dot']);
+    expect(dot.stdout).toContain('"orders" -> "inventory"');
+  });
+
+  it('draws one order as one trace across the four, and finds its log lines by trace id', async () => {
+    const found = json<{ traces: { traceId: string; services: string[]; spans: number }[] }>(
+      await shop(['traces', '--service', 'gateway', '--operation', 'POST /orders', '--since', '10m', '--limit', '1', '--output', 'json']),
+    );
+    const [trace] = found.traces;
+    expect(trace?.services).toEqual(['gateway', 'inventory', 'orders']);
+    const traceId = trace?.traceId ?? '';
+    const { spans } = json<{ spans: { service: string; name: string; kind: string; attributes: Record<string, unknown> }[] }>(
+      await shop(['traces', 'show', traceId, '--output', 'json']),
+    );
+    expect(spans.some((span) => span.service === 'orders' && span.kind === 'CLIENT' && span.attributes['peer.service'] === 'db')).toBe(true);
+    const tree = await shop(['traces', 'show', traceId]);
+    expect(tree.stdout).toContain(`trace ${traceId}`);
+    expect(tree.stdout).toMatch(/gateway: POST \/orders \[server\][\s\S]*orders: POST \/orders \[server\][\s\S]*inventory: POST \/reservations \[server\]/);
+
+    // The agent ships the containers' JSON lines; each request line carries its trace id.
+    const lines = await eventually(async () => {
+      const result = await shop(['logs', '--trace-id', traceId, '--no-prefix']);
+      return result.stdout.split('\n').filter((line) => line.includes('request')).length >= 3 ? result : undefined;
+    }, 60_000);
+    expect(lines.code).toBe(0);
+    const byService = await shop(['logs', 'orders', '--grep', 'request', '--since', '10m', '--tail', '5']);
+    expect(byService.stdout.trim().split('\n')).toHaveLength(5);
+    expect(byService.stdout).toContain('orders |');
   });
 
   it('has nothing to do on a second up', async () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import pc from 'picocolors';
 import { ExitCode, UsageError } from '../../core/errors.js';
-import { dockerBridgeAddress, startCollector, userStateDir, type CollectorHandle } from '../../server/index.js';
+import { startCollector, userStateDir, type CollectorHandle } from '../../server/index.js';
 import { tryParseDuration } from '../../spec/duration.js';
 
 interface ServeCliOptions {
@@ -30,8 +30,7 @@ export async function run(options: ServeCliOptions): Promise<number> {
   const stateDir = userStateDir();
   const dataDir = options.dataDir ?? stateDir;
   // By default the loopback address (the CLI, the host) and the Docker bridge (containers on this host), never beyond.
-  const bridge = dockerBridgeAddress();
-  const hosts = options.host.length > 0 ? options.host : ['127.0.0.1', ...(bridge ? [bridge] : [])];
+  const hosts = options.host.length > 0 ? options.host : ['127.0.0.1', ...(await hostGatewayAddress())];
   const json = options.output === 'json';
   const say = (event: string, text: string, fields: Record<string, unknown>): void => {
     process.stdout.write(json ? `${JSON.stringify({ event, time: new Date().toISOString(), ...fields })}\n` : `${text}\n`);
@@ -67,6 +66,19 @@ export async function run(options: ServeCliOptions): Promise<number> {
   await collector.close();
   say('stopped', 'Stopped', { stats: collector.app.ingest.counters() });
   return ExitCode.ok;
+}
+
+/** Where this host's containers reach it (`host.docker.internal`), or nothing with a warning when the Engine does not say. */
+async function hostGatewayAddress(): Promise<string[]> {
+  try {
+    const { createDockerDriver } = await import('../../runtime/docker/index.js');
+    const address = await createDockerDriver({ env: process.env }).hostGatewayAddress();
+    if (address) return [address];
+    process.stderr.write(`${pc.yellow('warning')} the Docker Engine has no default bridge: containers cannot reach the collector; listening on 127.0.0.1 only\n`);
+  } catch (error) {
+    process.stderr.write(`${pc.yellow('warning')} ${(error as Error).message}: containers cannot reach the collector until serve restarts with the Engine running; listening on 127.0.0.1 only\n`);
+  }
+  return [];
 }
 
 function reportProgress(collector: CollectorHandle, say: (event: string, text: string, fields: Record<string, unknown>) => void): () => void {

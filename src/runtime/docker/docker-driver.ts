@@ -104,6 +104,13 @@ export function createDockerDriver(options: DockerDriverOptions): Driver {
         return info.Name === name || info.Id === name ? networkOf(info) : undefined;
       }),
 
+    hostGatewayAddress: () =>
+      client.callOr('inspect the default bridge network', [404], undefined, async () => {
+        const info = await docker.getNetwork('bridge').inspect();
+        // Docker's host-gateway is this address unless the daemon sets host-gateway-ip; the default bridge's gateway is where the host listens.
+        return (info.IPAM?.Config ?? []).map((config) => config.Gateway).find((gateway) => gateway !== undefined && /^\d+\.\d+\.\d+\.\d+$/.test(gateway));
+      }),
+
     async createNetwork(request) {
       const ipam = request.ipam;
       await client.call(`create network "${request.name}"`, () =>

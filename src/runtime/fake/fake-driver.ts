@@ -104,6 +104,10 @@ export class FakeDriver implements Driver {
     return Promise.resolve(this.networks.get(name));
   }
 
+  hostGatewayAddress(): Promise<string | undefined> {
+    return Promise.resolve('172.17.0.1');
+  }
+
   createNetwork(request: NetworkRequest): Promise<void> {
     this.calls.push(`create network ${request.name}`);
     this.networks.set(request.name, { id: `net${this.nextId++}`, name: request.name, labels: request.labels });
