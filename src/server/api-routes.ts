@@ -17,6 +17,7 @@ export interface ApiRouteOptions {
   ingest: Ingest;
   token: string;
   now?: () => number;
+  onError: (error: unknown) => void;
 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
@@ -81,7 +82,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions
       }
       return undefined;
     });
-    api.setErrorHandler((error, _request, reply) => sendApiError(reply, error));
+    api.setErrorHandler((error, _request, reply) => sendApiError(reply, error, options.onError));
 
     api.get('/api/stats', (_request, reply) => reply.send({ store: store.stats(), ingest: ingest.counters() }));
 
@@ -134,10 +135,11 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions
   });
 }
 
-function sendApiError(reply: FastifyReply, error: unknown): FastifyReply {
+function sendApiError(reply: FastifyReply, error: unknown, onError: (error: unknown) => void): FastifyReply {
   if (error instanceof FlotillaError && error.kind === 'usage') return reply.code(400).send({ error: error.code, message: error.message });
   const status = (error as { statusCode?: unknown }).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) return reply.code(status).send({ error: 'BAD_REQUEST', message: (error as Error).message });
-  reply.log.error(error);
-  return reply.code(500).send({ error: 'INTERNAL', message: error instanceof Error ? error.message : String(error) });
+  // The details go to the server's output, not to the client.
+  onError(error);
+  return reply.code(500).send({ error: 'INTERNAL', message: 'internal error in the collector (see its output)' });
 }

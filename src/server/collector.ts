@@ -7,7 +7,7 @@ import path from 'node:path';
 import { FlotillaError } from '../core/errors.js';
 import type { DecodeLimits } from '../telemetry/otlp/index.js';
 import { openTelemetryStore, TELEMETRY_FILE, type Evicted, type RetentionPolicy } from '../telemetry/store/index.js';
-import { createCollectorApp, type CollectorApp } from './app.js';
+import { createCollectorApp, REQUEST_TIMEOUT_MS, type CollectorApp } from './app.js';
 import { newToken } from './auth.js';
 import type { IngestLimits } from './ingest.js';
 import { removeServeState, writeServeState } from './state-file.js';
@@ -35,6 +35,10 @@ export interface CollectorOptions {
   maxInflightBodyBytes?: number;
   onEvicted?: (evicted: Evicted) => void;
   onRetentionError?: (error: unknown) => void;
+  /** An unexpected error answered with 500. */
+  onError?: (error: unknown) => void;
+  /** The collector cannot go on (its store writer died): the owner should report it and stop. */
+  onFatal?: (error: Error) => void;
 }
 
 export interface CollectorHandle {
@@ -51,8 +55,10 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   if (primary === undefined) throw new FlotillaError('SERVE_NO_ADDRESS', 'no address to listen on');
   const file = path.join(options.dataDir, TELEMETRY_FILE);
   // The writer opens the file first (creating and migrating it); queries use a connection of their own (WAL: readers never wait).
-  const writer = options.writerScript ? await workerWriter(options.writerScript, file, options.retention) : undefined;
-  const store = openTelemetryStore(file, { retention: options.retention });
+  const writer = options.writerScript
+    ? await workerWriter(options.writerScript, file, options.retention, (error) => options.onFatal?.(error))
+    : undefined;
+  const store = openTelemetryStore(file, { retention: options.retention, durable: writer === undefined });
   const token = options.token ?? newToken();
   const collector = createCollectorApp({
     store,
@@ -61,15 +67,19 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     ...(options.decodeLimits ? { decodeLimits: options.decodeLimits } : {}),
     ...(options.ingestLimits ? { ingestLimits: options.ingestLimits } : {}),
     ...(options.maxInflightBodyBytes ? { maxInflightBodyBytes: options.maxInflightBodyBytes } : {}),
+    ...(options.onError ? { onError: options.onError } : {}),
   });
   const { app } = collector;
   const extra: Server[] = [];
   let timer: NodeJS.Timeout | undefined;
+  // Shutdown order: refuse new requests (503) and commit what waits, so every request in flight
+  // gets its answer; then close the listeners, idle connections at once.
   const close = async (): Promise<void> => {
     clearInterval(timer);
+    await collector.ingest.close();
     await Promise.all(extra.map((server) => new Promise<void>((resolve) => {
-      server.closeAllConnections();
       server.close(() => resolve());
+      server.closeIdleConnections();
     })));
     await app.close();
     await writer?.close();
@@ -82,7 +92,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     const port = (app.server.address() as { port: number }).port;
     // Further addresses share the application; each is one more plain listener on the same port.
     for (const host of others) {
-      const server = createServer((request, response) => app.routing(request, response));
+      const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, (request, response) => app.routing(request, response));
       extra.push(server);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

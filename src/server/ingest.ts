@@ -19,6 +19,8 @@ export interface RecordsOf {
 export interface IngestLimits {
   /** Records accepted but not yet committed, across signals. Past it: 429. */
   maxPendingRecords: number;
+  /** Their approximate size in memory (see record-size.ts). Past it: 429. */
+  maxPendingBytes: number;
   /** A commit starts as soon as this many records wait… */
   commitRecords: number;
   /** …or this long after the first one arrived. */
@@ -27,15 +29,19 @@ export interface IngestLimits {
 
 export const defaultIngestLimits: Readonly<IngestLimits> = Object.freeze({
   maxPendingRecords: 20_000,
+  maxPendingBytes: 64 * 1024 * 1024,
   commitRecords: 4_096,
   commitDelayMs: 20,
 });
 
-/** Why a request is refused before it is stored: over the memory bound (429) or the store failing (503). */
+/**
+ * Why a request is refused before it is stored: over the memory bound (429), the store failing
+ * (503), or a record the store cannot hold (400: retrying would fail again).
+ */
 export class IngestRefused extends Error {
   override readonly name = 'IngestRefused';
   constructor(
-    readonly status: 429 | 503,
+    readonly status: 400 | 429 | 503,
     message: string,
     readonly retryAfterSeconds: number,
   ) {
@@ -45,26 +51,28 @@ export class IngestRefused extends Error {
 
 /** Counters for `stats` and the benchmarks. */
 export interface IngestCounters {
-  /** Records committed, per signal. */
+  /** Records committed, per signal (spans sent twice count twice; the store keeps one). */
   accepted: Record<Signal, number>;
   /** Requests refused: over the bounds (429), or because the store failed (503). */
-  refused: { overloaded: number; unavailable: number };
+  refused: { overloaded: number; unavailable: number; invalid: number };
   commits: number;
   pendingRecords: number;
+  pendingBytes: number;
 }
 
 interface Waiting {
   signal: Signal;
   records: unknown[];
+  bytes: number;
   resolve: (stored: number) => void;
   reject: (error: unknown) => void;
 }
 
 export interface Ingest {
-  /** Throws IngestRefused when a request of `records` records cannot be taken now. */
-  admit(records: number): void;
-  /** Resolves with the records stored once they are committed; rejects with IngestRefused(503) when the store fails. */
-  submit<S extends Signal>(signal: S, records: RecordsOf[S][]): Promise<number>;
+  /** Throws IngestRefused when `records` records of about `bytes` bytes cannot be taken now; `admit(1, 0)` asks whether there is any room. */
+  admit(records: number, bytes: number): void;
+  /** Resolves with the records stored once they are committed; rejects with IngestRefused when the store fails or cannot hold them. */
+  submit<S extends Signal>(signal: S, records: RecordsOf[S][], bytes: number): Promise<number>;
   counters(): IngestCounters;
   /** Refuses anything new and resolves once what waits is committed. */
   close(): Promise<void>;
@@ -74,19 +82,23 @@ export interface Ingest {
 const RETRY_AFTER_OVERLOADED_S = 1;
 const RETRY_AFTER_UNAVAILABLE_S = 5;
 const SIGNALS = ['logs', 'traces', 'metrics'] as const;
+/** The store's code for a record it refuses (see telemetry/store/rows.ts). */
+const BAD_RECORD = 'TELEMETRY_BAD_RECORD';
 
 export function createIngest(writer: StoreWriter, limits: IngestLimits = defaultIngestLimits): Ingest {
   let waiting: Waiting[] = [];
   let waitingRecords = 0;
   let pending = 0;
+  let pendingBytes = 0;
   let timer: NodeJS.Timeout | undefined;
   let committing: Promise<void> | undefined;
   let closed = false;
   const counters: IngestCounters = {
     accepted: { logs: 0, traces: 0, metrics: 0 },
-    refused: { overloaded: 0, unavailable: 0 },
+    refused: { overloaded: 0, unavailable: 0, invalid: 0 },
     commits: 0,
     pendingRecords: 0,
+    pendingBytes: 0,
   };
 
   // One commit at a time; what arrives meanwhile waits for the next, which starts as soon as this one ends.
@@ -116,54 +128,80 @@ export function createIngest(writer: StoreWriter, limits: IngestLimits = default
     waitingRecords = 0;
     for (const signal of SIGNALS) {
       const requests = batch.filter((request) => request.signal === signal);
-      if (requests.length === 0) continue;
-      const records = requests.length === 1 ? (requests[0]?.records ?? []) : requests.flatMap((request) => request.records);
-      try {
-        const stored = await writer.write(signal, records as never[]);
-        counters.accepted[signal] += records.length;
-        // The store reports the batch's new records (spans sent twice are kept once); shared out in order.
-        let left = stored;
-        for (const request of requests) {
-          const mine = Math.min(left, request.records.length);
-          left -= mine;
-          request.resolve(mine);
-        }
-      } catch (error) {
-        counters.refused.unavailable += requests.length;
-        const reason = error instanceof Error ? error.message : String(error);
-        for (const request of requests) {
-          request.reject(new IngestRefused(503, `the telemetry store failed: ${reason}`, RETRY_AFTER_UNAVAILABLE_S));
-        }
-      }
-      for (const request of requests) pending -= request.records.length;
+      if (requests.length > 0) await write(signal, requests);
     }
     counters.commits += 1;
   };
 
+  /** One transaction for the requests' records; if one record cannot be stored, each request alone, so only its own sender hears of it. */
+  const settle = (request: Waiting): void => {
+    pending -= request.records.length;
+    pendingBytes -= request.bytes;
+  };
+  const write = async (signal: Signal, requests: Waiting[]): Promise<void> => {
+    const records = requests.length === 1 ? (requests[0]?.records ?? []) : requests.flatMap((request) => request.records);
+    try {
+      const stored = await writer.write(signal, records as never[]);
+      counters.accepted[signal] += records.length;
+      // The store reports the batch's new records (spans sent twice are kept once); shared out in order.
+      let left = stored;
+      for (const request of requests) {
+        const mine = Math.min(left, request.records.length);
+        left -= mine;
+        settle(request);
+        request.resolve(mine);
+      }
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if ((error as { code?: unknown }).code === BAD_RECORD) {
+        if (requests.length > 1) {
+          for (const request of requests) await write(signal, [request]);
+          return;
+        }
+        counters.refused.invalid += 1;
+        for (const request of requests) {
+          settle(request);
+          request.reject(new IngestRefused(400, `a record cannot be stored: ${reason}`, 0));
+        }
+        return;
+      }
+      counters.refused.unavailable += requests.length;
+      for (const request of requests) {
+        settle(request);
+        request.reject(new IngestRefused(503, `the telemetry store failed: ${reason}`, RETRY_AFTER_UNAVAILABLE_S));
+      }
+    }
+  };
+
   return {
-    admit(records) {
+    admit(records, bytes) {
       if (closed) throw new IngestRefused(503, 'the collector is shutting down', RETRY_AFTER_UNAVAILABLE_S);
-      if (pending + records > limits.maxPendingRecords) {
+      if (pending + records > limits.maxPendingRecords || pendingBytes + bytes > limits.maxPendingBytes) {
         counters.refused.overloaded += 1;
         throw new IngestRefused(
           429,
-          `the collector holds ${pending} records not yet stored (limit ${limits.maxPendingRecords}); retry later`,
+          `the collector holds ${pending} records (${Math.round(pendingBytes / 1024)} KiB) not yet stored (limits ${limits.maxPendingRecords} records, ${Math.round(limits.maxPendingBytes / 1024)} KiB); retry later`,
           RETRY_AFTER_OVERLOADED_S,
         );
       }
     },
-    submit(signal, records) {
-      this.admit(records.length);
+    submit(signal, records, bytes) {
+      try {
+        this.admit(records.length, bytes);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       if (records.length === 0) return Promise.resolve(0);
       return new Promise<number>((resolve, reject) => {
-        waiting.push({ signal, records, resolve, reject });
+        waiting.push({ signal, records, bytes, resolve, reject });
         waitingRecords += records.length;
         pending += records.length;
+        pendingBytes += bytes;
         schedule();
       });
     },
     counters() {
-      return { ...counters, accepted: { ...counters.accepted }, refused: { ...counters.refused }, pendingRecords: pending };
+      return { ...counters, accepted: { ...counters.accepted }, refused: { ...counters.refused }, pendingRecords: pending, pendingBytes };
     },
     async close() {
       closed = true;

@@ -1,13 +1,15 @@
 /**
  * The OTLP/HTTP receiver: POST /v1/logs, /v1/traces, /v1/metrics, protobuf or JSON, gzip or not,
  * answered as the OTLP specification says. Memory stays bounded twice over: request bodies being
- * read count against `maxInflightBodyBytes`, decoded records against the ingest's pending bound;
- * past either, the answer is 429 with Retry-After before anything is read or stored.
+ * read count against `maxInflightBodyBytes`, decoded records against the ingest's pending bounds
+ * (records and bytes). A request arriving when either is full gets 429 with Retry-After before its
+ * body is read; one whose records do not fit gets it after decoding, with nothing stored.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OtlpDecodeError, decodeLogsRequest, decodeMetricsRequest, decodeTracesRequest, type DecodeLimits } from '../telemetry/otlp/index.js';
 import type { Decoded } from '../telemetry/types.js';
 import { IngestRefused, type Ingest, type RecordsOf } from './ingest.js';
+import { approximateBytes } from './record-size.js';
 import { exportResponse, statusResponse, type OtlpBody, type Signal } from './otlp-response.js';
 
 export interface OtlpRouteOptions {
@@ -15,6 +17,7 @@ export interface OtlpRouteOptions {
   decodeLimits: DecodeLimits;
   /** Bytes of request bodies being received at once, across connections. */
   maxInflightBodyBytes: number;
+  onError: (error: unknown) => void;
 }
 
 type Decoder<S extends Signal> = (body: Buffer, contentType: string, contentEncoding: string | undefined, limits: DecodeLimits) => Decoded<RecordsOf[S]>;
@@ -46,9 +49,9 @@ export function registerOtlpRoutes(app: FastifyInstance, options: OtlpRouteOptio
           if (inflightBytes + cost > options.maxInflightBodyBytes) {
             throw new IngestRefused(429, `the collector is receiving ${inflightBytes} bytes of requests (limit ${options.maxInflightBodyBytes}); retry later`, 1);
           }
-          ingest.admit(0);
+          ingest.admit(1, 0);
         } catch (error) {
-          return sendFailure(reply, request, error);
+          return sendFailure(reply, request, error, options.onError);
         }
         inflightBytes += cost;
         claimed.set(request, cost);
@@ -70,10 +73,10 @@ export function registerOtlpRoutes(app: FastifyInstance, options: OtlpRouteOptio
         const decoded = decode(body, request.headers['content-type'] ?? '', typeof contentEncoding === 'string' ? contentEncoding : undefined, decodeLimits);
         // The body is decoded: it no longer counts against the bytes bound, its records now count against the ingest's.
         release(request);
-        await ingest.submit(signal, decoded.records);
+        await ingest.submit(signal, decoded.records, approximateBytes(decoded.records));
         return sendBody(reply, 200, exportResponse(signal, json, decoded.rejected, decoded.errorMessage));
       } catch (error) {
-        return sendFailure(reply, request, error);
+        return sendFailure(reply, request, error, options.onError);
       }
     });
   }
@@ -89,7 +92,7 @@ function sendBody(reply: FastifyReply, status: number, { contentType, body }: Ot
 }
 
 /** A refused request: its status, Retry-After when retrying helps, and a google.rpc.Status body. */
-export function sendFailure(reply: FastifyReply, request: FastifyRequest, error: unknown): FastifyReply {
+function sendFailure(reply: FastifyReply, request: FastifyRequest, error: unknown, onError: (error: unknown) => void): FastifyReply {
   const json = isJson(request);
   if (error instanceof OtlpDecodeError) return sendBody(reply, error.status, statusResponse(error.status, json, error.message));
   if (error instanceof IngestRefused) {
@@ -101,6 +104,6 @@ export function sendFailure(reply: FastifyReply, request: FastifyRequest, error:
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return sendBody(reply, status, statusResponse(status, json, (error as Error).message));
   }
-  request.log.error(error);
-  return sendBody(reply, 500, statusResponse(500, json, 'internal error in the collector'));
+  onError(error);
+  return sendBody(reply, 500, statusResponse(500, json, 'internal error in the collector (see its output)'));
 }

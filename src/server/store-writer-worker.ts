@@ -13,7 +13,7 @@ const reply = (message: WriterReply): void => port.postMessage(message);
 
 let store: TelemetryStore;
 try {
-  store = openTelemetryStore(file, { retention });
+  store = openTelemetryStore(file, { retention, durable: true });
   reply({ ready: true });
 } catch (error) {
   reply({ failed: error instanceof Error ? error.message : String(error) });
@@ -39,6 +39,7 @@ port.on('message', (request: WriterRequest) => {
         break;
     }
   } catch (error) {
-    reply({ id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) });
+    const code = (error as { code?: unknown }).code;
+    reply({ id: request.id, ok: false, message: error instanceof Error ? error.message : String(error), ...(typeof code === 'string' ? { code } : {}) });
   }
 });

@@ -34,14 +34,19 @@ export function inProcessWriter(store: TelemetryStore): StoreWriter {
 /** What the worker is asked to do, and what it answers (see store-writer-worker.ts). */
 type WriterCall = { op: 'write'; signal: Signal; records: unknown[] } | { op: 'retention' } | { op: 'close' };
 export type WriterRequest = WriterCall & { id: number };
-export type WriterReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; message: string } | { ready: true } | { failed: string };
+export type WriterReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; message: string; code?: string } | { ready: true } | { failed: string };
 
-/** Starts the worker in `script` (the bundled store-writer-worker) on the database `file`; resolves once it opened the store. */
-export async function workerWriter(script: string, file: string, retention: RetentionPolicy): Promise<StoreWriter> {
+/**
+ * Starts the worker in `script` (the bundled store-writer-worker) on the database `file`; resolves
+ * once it opened the store. `onDied` hears of a worker that stopped unasked: the collector cannot
+ * store anything more, and says so rather than answer 503 for ever.
+ */
+export async function workerWriter(script: string, file: string, retention: RetentionPolicy, onDied: (error: Error) => void): Promise<StoreWriter> {
   const worker = new Worker(script, { workerData: { file, retention } });
   const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let next = 0;
   let exited: Error | undefined;
+  let closing = false;
   await new Promise<void>((resolve, reject) => {
     worker.once('error', reject);
     worker.once('message', (message: WriterReply) => {
@@ -54,12 +59,18 @@ export async function workerWriter(script: string, file: string, retention: Rete
     const call = waiting.get(message.id);
     waiting.delete(message.id);
     if (message.ok) call?.resolve(message.result);
-    else call?.reject(new FlotillaError('TELEMETRY_STORE', message.message));
+    // The store's own error code survives the thread boundary: ingest tells a bad record from a failing store by it.
+    else call?.reject(new FlotillaError(message.code ?? 'TELEMETRY_STORE', message.message));
+  });
+  let crash: Error | undefined;
+  worker.on('error', (error) => {
+    crash = error;
   });
   worker.on('exit', (code) => {
-    exited = new FlotillaError('TELEMETRY_STORE', `the store writer thread stopped (exit code ${code})`);
+    exited = new FlotillaError('TELEMETRY_STORE', `the store writer thread stopped (exit code ${code}${crash ? `: ${crash.message}` : ''})`);
     for (const call of waiting.values()) call.reject(exited);
     waiting.clear();
+    if (!closing) onDied(exited);
   });
   const ask = <T>(request: WriterCall): Promise<T> => {
     if (exited) return Promise.reject(exited);
@@ -73,6 +84,7 @@ export async function workerWriter(script: string, file: string, retention: Rete
     write: (signal, records) => ask<number>({ op: 'write', signal, records }),
     enforceRetention: () => ask<Evicted>({ op: 'retention' }),
     async close() {
+      closing = true;
       if (exited) return;
       const done = new Promise((resolve) => worker.once('exit', resolve));
       await ask<void>({ op: 'close' }).catch(() => undefined);

@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import pc from 'picocolors';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import { startCollector, userStateDir, type CollectorHandle } from '../../server/index.js';
 import { tryParseDuration } from '../../spec/duration.js';
+import { superviseAgent } from '../agent-supervisor.js';
 
 interface ServeCliOptions {
   host: string[];
@@ -32,9 +31,18 @@ export async function run(options: ServeCliOptions): Promise<number> {
   // By default the loopback address (the CLI, the host) and the Docker bridge (containers on this host), never beyond.
   const hosts = options.host.length > 0 ? options.host : ['127.0.0.1', ...(await hostGatewayAddress())];
   const json = options.output === 'json';
+  // Everything serve prints is progress: stderr as text, stdout as JSON lines for scripts.
   const say = (event: string, text: string, fields: Record<string, unknown>): void => {
-    process.stdout.write(json ? `${JSON.stringify({ event, time: new Date().toISOString(), ...fields })}\n` : `${text}\n`);
+    if (json) process.stdout.write(`${JSON.stringify({ event, time: new Date().toISOString(), ...fields })}\n`);
+    else process.stderr.write(`${text}\n`);
   };
+  let fatal: Error | undefined;
+  let wake: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => {
+    wake = resolve;
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
 
   // The bundled CLI ships the store writer next to itself; run from source, the store is written in process.
   const writerScript = path.join(path.dirname(process.argv[1] ?? ''), 'flotilla-store-writer.cjs');
@@ -47,25 +55,39 @@ export async function run(options: ServeCliOptions): Promise<number> {
     retention: { maxAgeMs, maxRecords: options.retentionRecords },
     onEvicted: (evicted) => say('evicted', `Retention removed ${Object.entries(evicted).map(([kind, count]) => `${count} ${kind}`).join(', ')}`, { evicted }),
     onRetentionError: (error) => say('retention-failed', `${pc.red('retention failed:')} ${(error as Error).message}`, { message: (error as Error).message }),
+    onError: (error) => say('error', `${pc.red('error')} ${(error as Error).stack ?? String(error)}`, { message: (error as Error).message }),
+    onFatal: (error) => {
+      fatal = error;
+      wake();
+    },
   });
   say('listening', `Collector listening on ${collector.listening.map((address) => `http://${address}`).join(', ')} (OTLP/HTTP /v1/logs, /v1/traces, /v1/metrics; API /api)\n` +
     `  data ${dataDir}, retention ${options.retentionAge} or ${options.retentionRecords.toLocaleString('en')} records per kind; API token in ${stateDir}/serve.json`, {
     listening: collector.listening, url: collector.url, dataDir,
   });
 
-  const agent = options.agent ? startAgentProcess(collector, stateDir, json) : undefined;
+  const agent = options.agent
+    ? superviseAgent({
+      endpoint: collector.url,
+      stateDir,
+      json,
+      print: (line, fromAgent) => {
+        if (json && fromAgent) process.stdout.write(`${line}\n`);
+        else if (json) say('agent-restart', line, {});
+        else process.stderr.write(`${pc.dim('agent |')} ${line}\n`);
+      },
+    })
+    : undefined;
   const progress = setInterval(reportProgress(collector, say), PROGRESS_EVERY_MS);
 
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await stopped;
   clearInterval(progress);
+  if (fatal) say('failed', `${pc.red('The collector cannot go on:')} ${fatal.message}`, { message: fatal.message });
   say('stopping', 'Stopping: the agent first, then the collector (what it accepted is committed)', {});
-  if (agent) await stopChild(agent);
+  await agent?.stop();
   await collector.close();
-  say('stopped', 'Stopped', { stats: collector.app.ingest.counters() });
-  return ExitCode.ok;
+  say('stopped', 'Stopped', { stats: collector.app.ingest.counters(), agentRestarts: agent?.restarts ?? 0 });
+  return fatal ? ExitCode.failed : ExitCode.ok;
 }
 
 /** Where this host's containers reach it (`host.docker.internal`), or nothing with a warning when the Engine does not say. */
@@ -89,34 +111,7 @@ function reportProgress(collector: CollectorHandle, say: (event: string, text: s
     if (key === last) return;
     last = key;
     const { logs, traces, metrics } = counters.accepted;
-    const refused = counters.refused.overloaded + counters.refused.unavailable;
-    say('progress', `${pc.dim(new Date().toISOString())} received ${logs} logs, ${traces} spans, ${metrics} metric points${refused ? `, refused ${refused} requests (429/503)` : ''}`, { counters });
+    const refused = counters.refused.overloaded + counters.refused.unavailable + counters.refused.invalid;
+    say('progress', `${pc.dim(new Date().toISOString())} stored ${logs} logs, ${traces} spans, ${metrics} metric points${refused ? `; refused ${refused} requests (429/503/400)` : ''}`, { counters });
   };
-}
-
-/** The agent runs as a child process of its own: its CPU and its crashes stay apart from the collector's. */
-function startAgentProcess(collector: CollectorHandle, stateDir: string, json: boolean): ChildProcess {
-  const cli = process.argv[1] ?? '';
-  const child = spawn(process.execPath, [cli, 'agent', '--endpoint', collector.url, '--state-dir', stateDir, ...(json ? ['--output', 'json'] : [])], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  for (const stream of [child.stdout, child.stderr]) {
-    if (!stream) continue;
-    createInterface({ input: stream }).on('line', (line) => {
-      process.stdout.write(json ? `${line}\n` : `${pc.dim('agent |')} ${line}\n`);
-    });
-  }
-  child.on('exit', (code, signal) => {
-    if (code !== 0 && signal !== 'SIGTERM') process.stderr.write(`${pc.red('agent exited')} (${signal ?? `code ${code}`}); logs are not shipped until serve restarts\n`);
-  });
-  return child;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timeout = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timeout);
 }

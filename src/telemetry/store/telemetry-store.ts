@@ -1,7 +1,8 @@
 /**
  * The collector's store over SQLite (better-sqlite3): its own file (telemetry.db), WAL so queries
- * never wait for ingest, synchronous=NORMAL (a power cut may lose the last commits, never corrupt
- * the file — right for telemetry). Writes come in batches, one transaction each.
+ * never wait for ingest, synchronous=FULL for a writer that acknowledges to senders (`durable`),
+ * else NORMAL (a power cut may lose the last commits, never corrupt the file). Writes come in
+ * batches, one transaction each.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -28,6 +29,13 @@ export interface RetentionPolicy {
 /** Options of openTelemetryStore; `now` (epoch ms) is there for tests. */
 export interface TelemetryStoreOptions {
   retention?: RetentionPolicy;
+  /**
+   * Each commit reaches the disk before it returns (synchronous=FULL), so a write acknowledged to a
+   * sender survives a power cut too; the collector's writer sets it, since agents delete what it
+   * acknowledged. Otherwise synchronous=NORMAL: a crash of the process loses nothing, a power cut
+   * the last commits.
+   */
+  durable?: boolean;
   now?: () => number;
 }
 
@@ -75,7 +83,7 @@ export function openTelemetryStore(file: string, options: TelemetryStoreOptions 
     db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
     // The first statement is where SQLite reads the file, so a file that is not a database fails here.
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
+    db.pragma(options.durable ? 'synchronous = FULL' : 'synchronous = NORMAL');
     // Search and the dependency map sort and walk indexes over millions of rows: a 64 MiB page cache and in-memory sorts.
     db.pragma('cache_size = -65536');
     db.pragma('temp_store = MEMORY');
