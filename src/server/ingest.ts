@@ -186,13 +186,13 @@ export function createIngest(writer: StoreWriter, limits: IngestLimits = default
       }
     },
     submit(signal, records, bytes) {
-      try {
-        this.admit(records.length, bytes);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      if (records.length === 0) return Promise.resolve(0);
+      // A refusal thrown by admit() inside the executor becomes the promise's rejection.
       return new Promise<number>((resolve, reject) => {
+        this.admit(records.length, bytes);
+        if (records.length === 0) {
+          resolve(0);
+          return;
+        }
         waiting.push({ signal, records, bytes, resolve, reject });
         waitingRecords += records.length;
         pending += records.length;
