@@ -133,6 +133,7 @@ program
   .option('--data-dir <dir>', 'where telemetry.db lives (default: the user state directory, ~/.local/state/flotilla)')
   .option('--retention-age <duration>', 'drop records older than this', '7d')
   .option('--retention-records <n>', 'keep at most this many records of each kind', parseCount, 10_000_000)
+  .option('--retention-size <size>', 'keep the data under this size on disk (500MB, 10GB)', '5GB')
   .option('--no-agent', 'do not ship the local Engine’s container logs')
   .addOption(output(['text', 'json'], 'text'))
   .action(lazy(() => import('./commands/serve.js')));

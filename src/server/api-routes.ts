@@ -27,6 +27,7 @@ const hex = (length: number) => z.string().regex(new RegExp(`^[0-9a-fA-F]{${leng
 
 const LogQuery = z.strictObject({
   service: z.string().min(1).optional(),
+  project: z.string().min(1).optional(),
   since: time,
   until: time,
   grep: z.string().min(1).max(1000).optional(),
@@ -91,6 +92,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions
       const logs = searchLogs(store, {
         ...window(query),
         ...(query.service ? { service: query.service } : {}),
+        ...(query.project ? { project: query.project } : {}),
         ...(query.grep ? { text: query.grep } : {}),
         ...(query.level ? { level: query.level } : {}),
         ...(query.traceId ? { traceId: query.traceId } : {}),

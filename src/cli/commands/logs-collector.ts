@@ -5,6 +5,8 @@ import type { LogRecord } from '../../telemetry/types.js';
 import type { CollectorClient } from '../collector-client.js';
 
 export interface CollectorLogsOptions {
+  /** The Compose project: only its services' logs. */
+  project: string;
   services: string[];
   since?: string;
   until?: string;
@@ -21,6 +23,11 @@ export interface CollectorLogsOptions {
 
 /** How often --follow asks for new lines. */
 const FOLLOW_POLL_MS = 1_000;
+/**
+ * How far back each --follow poll looks: lines arrive late (an agent catching up, an SDK's batch
+ * delay), with times before the newest line printed. Lines already printed are recognised and skipped.
+ */
+const FOLLOW_LOOKBACK_MS = 30_000n;
 const COLORS = [pc.cyan, pc.magenta, pc.green, pc.yellow, pc.blue, pc.red];
 
 export async function printCollectorLogs(collector: CollectorClient, options: CollectorLogsOptions): Promise<number> {
@@ -41,7 +48,7 @@ export async function printCollectorLogs(collector: CollectorClient, options: Co
   const fetchLogs = async (since: string | undefined, limit: number): Promise<LogRecord[]> => {
     const services = options.services.length > 0 ? options.services : [undefined];
     const pages = await Promise.all(services.map(async (service) => (await collector.get<{ logs: LogRecord[] }>('/api/logs', {
-      service, since, until: options.until, grep: options.grep, level: options.level, traceId: options.traceId, limit,
+      service, project: options.project, since, until: options.until, grep: options.grep, level: options.level, traceId: options.traceId, limit,
     })).logs));
     return pages.flat().sort((a, b) => compareTime(b, a)).slice(0, limit).reverse();
   };
@@ -50,18 +57,24 @@ export async function printCollectorLogs(collector: CollectorClient, options: Co
   first.forEach(print);
   if (!options.follow) return ExitCode.ok;
 
-  // Follow: ask for what arrived since the newest line printed; lines of that same millisecond are told apart by content.
-  let newest = first.at(-1);
-  let seen = new Set(first.filter((log) => sameMs(log, newest)).map(identity));
+  // Follow: each poll asks from a while before the newest line printed, and prints what it has not printed yet.
+  const printed = new Map(first.map((log) => [identity(log), BigInt(log.timeUnixNano)]));
+  let newestMs = first.length > 0 ? BigInt(first.at(-1)?.timeUnixNano ?? '0') / 1_000_000n : undefined;
   while (!options.signal.aborted) {
     await new Promise((resolve) => setTimeout(resolve, FOLLOW_POLL_MS));
     if (options.signal.aborted) break;
-    const since = newest ? String(Number(BigInt(newest.timeUnixNano) / 1_000_000n)) : options.since;
-    const fresh = (await fetchLogs(since, 10_000)).filter((log) => !seen.has(identity(log)));
-    fresh.forEach(print);
-    if (fresh.length > 0) {
-      newest = fresh.at(-1);
-      seen = new Set([...first, ...fresh].filter((log) => sameMs(log, newest)).map(identity));
+    const since = newestMs === undefined ? options.since : String(newestMs - FOLLOW_LOOKBACK_MS);
+    const fresh = (await fetchLogs(since, 10_000)).filter((log) => !printed.has(identity(log)));
+    for (const log of fresh) {
+      print(log);
+      printed.set(identity(log), BigInt(log.timeUnixNano));
+      const ms = BigInt(log.timeUnixNano) / 1_000_000n;
+      if (newestMs === undefined || ms > newestMs) newestMs = ms;
+    }
+    // Forget what no later poll can return again.
+    if (newestMs !== undefined) {
+      const horizon = (newestMs - FOLLOW_LOOKBACK_MS) * 1_000_000n;
+      for (const [key, time] of printed) if (time < horizon) printed.delete(key);
     }
   }
   return ExitCode.interrupted;
@@ -71,8 +84,6 @@ const compareTime = (a: LogRecord, b: LogRecord): number => {
   const difference = BigInt(a.timeUnixNano) - BigInt(b.timeUnixNano);
   return difference < 0n ? -1 : difference > 0n ? 1 : 0;
 };
-const sameMs = (log: LogRecord, other: LogRecord | undefined): boolean =>
-  other !== undefined && BigInt(log.timeUnixNano) / 1_000_000n === BigInt(other.timeUnixNano) / 1_000_000n;
 const identity = (log: LogRecord): string => `${log.timeUnixNano}\u0000${log.service}\u0000${log.body}`;
 
 function levelColor(severity: number): (text: string) => string {

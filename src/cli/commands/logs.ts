@@ -37,6 +37,7 @@ export async function run(services: string[], options: LogsCliOptions, global: G
     const unknown = services.filter((name) => !stack.services[name]);
     if (unknown.length > 0) throw new UsageError(`no such service: ${unknown.join(', ')}`);
     return printCollectorLogs(collector, {
+      project: stack.name,
       services: services.length > 0 ? services : Object.keys(stack.services).sort(),
       ...(options.since !== undefined ? { since: options.since } : {}),
       ...(options.until !== undefined ? { until: options.until } : {}),

@@ -12,6 +12,7 @@ interface ServeCliOptions {
   dataDir?: string;
   retentionAge: string;
   retentionRecords: number;
+  retentionSize: string;
   agent: boolean;
   output: 'text' | 'json';
 }
@@ -26,6 +27,7 @@ const PROGRESS_EVERY_MS = 10_000;
 export async function run(options: ServeCliOptions): Promise<number> {
   const maxAgeMs = tryParseDuration(options.retentionAge.replace(/(\d+)d/g, (_, days: string) => `${Number(days) * 24}h`));
   if (maxAgeMs === undefined || maxAgeMs <= 0) throw new UsageError(`--retention-age "${options.retentionAge}": expected a duration such as 72h or 7d`);
+  const maxBytes = parseSize(options.retentionSize);
   const stateDir = userStateDir();
   const dataDir = options.dataDir ?? stateDir;
   // By default the loopback address (the CLI, the host) and the Docker bridge (containers on this host), never beyond.
@@ -52,7 +54,7 @@ export async function run(options: ServeCliOptions): Promise<number> {
     hosts,
     port: options.port,
     stateDir,
-    retention: { maxAgeMs, maxRecords: options.retentionRecords },
+    retention: { maxAgeMs, maxRecords: options.retentionRecords, maxBytes },
     onEvicted: (evicted) => say('evicted', `Retention removed ${Object.entries(evicted).map(([kind, count]) => `${count} ${kind}`).join(', ')}`, { evicted }),
     onRetentionError: (error) => say('retention-failed', `${pc.red('retention failed:')} ${(error as Error).message}`, { message: (error as Error).message }),
     onError: (error) => say('error', `${pc.red('error')} ${(error as Error).stack ?? String(error)}`, { message: (error as Error).message }),
@@ -62,7 +64,7 @@ export async function run(options: ServeCliOptions): Promise<number> {
     },
   });
   say('listening', `Collector listening on ${collector.listening.map((address) => `http://${address}`).join(', ')} (OTLP/HTTP /v1/logs, /v1/traces, /v1/metrics; API /api)\n` +
-    `  data ${dataDir}, retention ${options.retentionAge} or ${options.retentionRecords.toLocaleString('en')} records per kind; API token in ${stateDir}/serve.json`, {
+    `  data ${dataDir}, retention ${options.retentionAge}, ${options.retentionSize} or ${options.retentionRecords.toLocaleString('en')} records per kind; API token in ${stateDir}/serve.json`, {
     listening: collector.listening, url: collector.url, dataDir,
   });
 
@@ -88,6 +90,17 @@ export async function run(options: ServeCliOptions): Promise<number> {
   await collector.close();
   say('stopped', 'Stopped', { stats: collector.app.ingest.counters(), agentRestarts: agent?.restarts ?? 0 });
   return fatal ? ExitCode.failed : ExitCode.ok;
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+
+/** Bytes in a size such as 500MB, 10GB or 2GiB. */
+function parseSize(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const factor = SIZE_UNITS[(match?.[2] ?? '?').toLowerCase()];
+  const bytes = match && factor !== undefined ? Number(match[1]) * factor : NaN;
+  if (!(bytes >= 1_000_000)) throw new UsageError(`--retention-size "${text}": expected a size of at least 1MB, such as 500MB or 10GB`);
+  return Math.floor(bytes);
 }
 
 /** Where this host's containers reach it (`host.docker.internal`), or nothing with a warning when the Engine does not say. */

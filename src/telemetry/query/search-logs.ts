@@ -8,6 +8,8 @@ import { ftsPhrase } from './fts.js';
 /** What to look for; every given filter must hold. */
 export interface LogSearch extends TimeWindow {
   service?: string;
+  /** The project (Compose project name): the resource's `service.namespace`, as `up` and the agent set it. */
+  project?: string;
   /** Words the body contains, next to each other and in this order (case-insensitive). */
   text?: string;
   /** Minimum severity, by name (any case) or OTLP severity number; checked at run time too, for input from outside. */
@@ -23,6 +25,11 @@ export function searchLogs(store: TelemetryStore, search: LogSearch): LogRecord[
   if (search.service !== undefined) {
     where.push('service = ?');
     params.push(search.service);
+  }
+  if (search.project !== undefined) {
+    // Not indexed: it narrows what the service and time indexes found.
+    where.push(`json_extract(resource, '$."service.namespace"') = ?`);
+    params.push(search.project);
   }
   windowConditions('time_ns', search, where, params);
   if (search.level !== undefined) {

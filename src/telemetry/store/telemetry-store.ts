@@ -20,10 +20,15 @@ export const TELEMETRY_FILE = 'telemetry.db';
 /** How long a write waits for another connection's write lock before failing. */
 const BUSY_TIMEOUT_MS = 5_000;
 
-/** What to keep: records older than maxAgeMs and, beyond maxRecords per kind (logs, spans, metric points), the oldest go. */
+/**
+ * What to keep: records older than maxAgeMs and, beyond maxRecords per kind (logs, spans, metric
+ * points), the oldest go; then, while the data takes more than maxBytes of the file, the oldest
+ * share of every kind.
+ */
 export interface RetentionPolicy {
   maxAgeMs?: number;
   maxRecords?: number;
+  maxBytes?: number;
 }
 
 /** Options of openTelemetryStore; `now` (epoch ms) is there for tests. */
@@ -196,8 +201,27 @@ function sqliteTelemetryStore(db: Database.Database, file: string, retention: Re
     if (removed > 0) addEvicted.run(removed, kind);
     return removed;
   };
+  const pragmaNumber = (name: string): number => Number(db.pragma(name, { simple: true }));
+  /** Bytes of the file in use (free pages are reused, not returned to the disk). */
+  const usedBytes = (): number => (pragmaNumber('page_count') - pragmaNumber('freelist_count')) * pragmaNumber('page_size');
+  /** Over maxBytes, the same oldest share of each kind goes: the share by which the file is over, and 5% more so that it does not run every time. */
+  const evictForSize = (evicted: Evicted): Evicted => {
+    if (retention.maxBytes === undefined) return evicted;
+    const used = usedBytes();
+    if (used <= retention.maxBytes) return evicted;
+    const share = Math.min(0.5, (used - retention.maxBytes) / used + 0.05);
+    const result = { ...evicted };
+    for (const kind of ['logs', 'spans', 'metrics'] as const) {
+      const excess = Math.ceil((counts[kind].get()?.n ?? 0) * share);
+      if (excess === 0) continue;
+      const removed = deletions[kind].oldest.run(excess).changes;
+      addEvicted.run(removed, kind);
+      result[kind] += removed;
+    }
+    return result;
+  };
   // One transaction: the deletions and the counters that report them commit together.
-  const retain = db.transaction((): Evicted => ({ logs: evict('logs'), spans: evict('spans'), metrics: evict('metrics') }));
+  const retain = db.transaction((): Evicted => evictForSize({ logs: evict('logs'), spans: evict('spans'), metrics: evict('metrics') }));
 
   return {
     file,

@@ -7,9 +7,12 @@ import type { LogRecord } from '../../../src/telemetry/types.js';
 const MS = 1_000_000n;
 const T0 = 1_764_000_000_000n * MS;
 
-function log(service: string, body: string, ms: number, extraNs = 0n): LogRecord {
+function log(service: string, body: string, ms: number, extraNs = 0n, project = 'shop'): LogRecord {
   const time = String(T0 + BigInt(ms) * MS + extraNs);
-  return { timeUnixNano: time, observedTimeUnixNano: time, severityNumber: 9, severityText: 'INFO', body, service, traceId: '', spanId: '', attributes: {}, resource: {}, scope: { name: '', version: '' } };
+  return {
+    timeUnixNano: time, observedTimeUnixNano: time, severityNumber: 9, severityText: 'INFO', body, service, traceId: '', spanId: '',
+    attributes: {}, resource: { 'service.namespace': project }, scope: { name: '', version: '' },
+  };
 }
 
 /** A collector holding `stored` logs, answering /api/logs like the real one: filters by service and since (ms), newest first, limited. */
@@ -22,6 +25,7 @@ function fakeCollector(stored: LogRecord[]): CollectorClient & { queries: Record
       queries.push(query);
       const since = query['since'] === undefined ? -1n : BigInt(String(query['since'])) * MS;
       const logs = stored
+        .filter((entry) => entry.resource['service.namespace'] === query['project'])
         .filter((entry) => (query['service'] === undefined || entry.service === query['service']) && BigInt(entry.timeUnixNano) >= since)
         .sort((a, b) => (BigInt(b.timeUnixNano) > BigInt(a.timeUnixNano) ? 1 : -1))
         .slice(0, Number(query['limit']));
@@ -39,15 +43,15 @@ beforeEach(() => {
 afterEach(() => vi.restoreAllMocks());
 
 describe('printCollectorLogs', () => {
-  const options = { limit: 3, follow: false, timestamps: false, prefix: true, signal: new AbortController().signal };
+  const options = { project: 'shop', limit: 3, follow: false, timestamps: false, prefix: true, signal: new AbortController().signal };
 
   test('merges services and prints the newest `limit` lines, oldest first', async () => {
-    const stored = [log('orders', 'o1', 1), log('gateway', 'g1', 2), log('orders', 'o2', 3), log('gateway', 'g2', 4)];
+    const stored = [log('orders', 'o1', 1), log('gateway', 'g1', 2), log('orders', 'o2', 3), log('gateway', 'g2', 4), log('gateway', 'another project', 5, 0n, 'blog')];
     await printCollectorLogs(fakeCollector(stored), { ...options, services: ['gateway', 'orders'] });
     expect(printed()).toEqual(['gateway | INFO  g1', 'orders | INFO  o2', 'gateway | INFO  g2']);
   });
 
-  test('--follow prints each new line once, including lines in the same millisecond as the last one printed', async () => {
+  test('--follow prints each new line once: lines in the same millisecond as the last one printed, and lines that arrive late', async () => {
     const stored = [log('orders', 'first', 1), log('orders', 'second', 2)];
     const collector = fakeCollector(stored);
     const controller = new AbortController();
@@ -55,9 +59,12 @@ describe('printCollectorLogs', () => {
     // While it waits for its first poll: one more line in the same millisecond as "second", and a later one.
     stored.push(log('orders', 'second, same ms', 2, 500n), log('orders', 'third', 3));
     await vi.waitFor(() => expect(printed()).toHaveLength(4), { timeout: 5_000 });
+    // A line stamped before the newest one printed, arriving late (an agent catching up).
+    stored.push(log('orders', 'late, from before third', 2, 900n));
+    await vi.waitFor(() => expect(printed()).toHaveLength(5), { timeout: 5_000 });
     controller.abort();
     await following;
-    expect(printed()).toEqual(['INFO  first', 'INFO  second', 'INFO  second, same ms', 'INFO  third']);
+    expect(printed()).toEqual(['INFO  first', 'INFO  second', 'INFO  second, same ms', 'INFO  third', 'INFO  late, from before third']);
     // Each poll asked only from the newest line printed on.
     expect(collector.queries.slice(1).every((query) => query['since'] !== undefined)).toBe(true);
   });

@@ -58,6 +58,16 @@ describe('searchLogs filters', () => {
     expect(bodies({ text: 'sku-42', limit: 10 })).toEqual(['stock for sku-42 is 7']);
   });
 
+  it('filters by project, the service.namespace of the resource', () => {
+    store.insertLogs([
+      log(7_000, { service: 'gateway', body: 'the shop gateway', resource: { 'service.name': 'gateway', 'service.namespace': 'shop' } }),
+      log(8_000, { service: 'gateway', body: 'the blog gateway', resource: { 'service.name': 'gateway', 'service.namespace': 'blog' } }),
+    ]);
+    expect(bodies({ project: 'shop', service: 'gateway', limit: 10 })).toEqual(['the shop gateway']);
+    expect(bodies({ project: 'blog', limit: 10 })).toEqual(['the blog gateway']);
+    expect(bodies({ project: 'nobody', limit: 10 })).toEqual([]);
+  });
+
   it('combines every filter', () => {
     expect(bodies({ service: 'orders', text: 'refused', level: 'ERROR', traceId: TRACE, since: T0, until: T0 + 10_000, limit: 10 })).toEqual([
       'Connection refused: postgres:5432',

@@ -182,6 +182,28 @@ describe('enforceRetention', () => {
     expect(searchLogs(store, { limit: 10 }).map((l) => l.timeUnixNano)).toEqual([ns(1_900), ns(1_500)]);
   });
 
+  it('over maxBytes, evicts the oldest share of every kind until the data fits, and counts it', () => {
+    const store = tempStore({ retention: { maxBytes: 2 * 1024 * 1024 } });
+    const big = 'x'.repeat(2_000);
+    for (let batch = 0; batch < 10; batch += 1) {
+      store.insertLogs(Array.from({ length: 200 }, (_, i) => log(batch * 200 + i, { body: `${big} ${batch}-${i}` })));
+    }
+    const usedBytes = (): number => store.read((prepare) => {
+      const pages = prepare('PRAGMA page_count').pluck().get() as number;
+      const free = prepare('PRAGMA freelist_count').pluck().get() as number;
+      const size = prepare('PRAGMA page_size').pluck().get() as number;
+      return (pages - free) * size;
+    });
+    expect(usedBytes()).toBeGreaterThan(2 * 1024 * 1024);
+    let evicted = 0;
+    for (let round = 0; round < 10 && usedBytes() > 2 * 1024 * 1024; round += 1) evicted += store.enforceRetention().logs;
+    expect(usedBytes()).toBeLessThanOrEqual(2 * 1024 * 1024);
+    expect(evicted).toBeGreaterThan(0);
+    expect(store.stats().logs).toEqual({ stored: 2_000 - evicted, evicted });
+    // The oldest went: the newest log is still there.
+    expect(searchLogs(store, { limit: 1 }).map((l) => l.body)).toEqual([`${big} 9-199`]);
+  });
+
   it('does nothing without a policy', () => {
     const store = tempStore();
     store.insertLogs([log(-1_000_000)]);
