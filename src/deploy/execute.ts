@@ -3,6 +3,7 @@
  * parallel, then every service as soon as its waits are met, then the cleanup phases in order.
  * A failed service fails its dependents (they are skipped) but not the independent services.
  */
+import { memoize } from '../core/concurrency.js';
 import { FlotillaError } from '../core/errors.js';
 import type { Driver, ImageInfo } from '../runtime/driver.js';
 import type { Stack } from '../spec/types.js';
@@ -79,7 +80,13 @@ const WORKING_TEXT: Record<Operation['type'], string> = {
 };
 
 /** Carries out a plan. Throws only for failures before any container (images, networks, volumes). */
-export async function execute(plan: Plan, context: ExecuteContext): Promise<ExecuteResult> {
+/** One run of the executor: its context, and what the run learns once and shares (image inspections, for the replicas of a service). */
+interface RunContext extends ExecuteContext {
+  inspectImage: (reference: string) => Promise<ImageInfo | undefined>;
+}
+
+export async function execute(plan: Plan, given: ExecuteContext): Promise<ExecuteResult> {
+  const context: RunContext = { ...given, inspectImage: memoize((reference) => given.driver.inspectImage(reference)) };
   await runParallel(plan.prepare, context);
   const failures = new Map<string, ServiceFailure>();
   const skipped: string[] = [];
@@ -114,7 +121,7 @@ class DependencyFailed extends FlotillaError {
   }
 }
 
-async function runService(steps: ServiceSteps, context: ExecuteContext, finished: Map<string, Promise<void>>): Promise<void> {
+async function runService(steps: ServiceSteps, context: RunContext, finished: Map<string, Promise<void>>): Promise<void> {
   await Promise.all(
     steps.waitFor.map(async (wait) => {
       try {
@@ -133,7 +140,7 @@ async function runService(steps: ServiceSteps, context: ExecuteContext, finished
   for (const op of steps.operations) await runOperation(op, context);
 }
 
-async function runParallel(operations: Operation[], context: ExecuteContext): Promise<void> {
+async function runParallel(operations: Operation[], context: RunContext): Promise<void> {
   const outcomes = await Promise.allSettled(operations.map((op) => runOperation(op, context)));
   const errors = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
   if (errors.length === 1) throw errors[0];
@@ -142,7 +149,7 @@ async function runParallel(operations: Operation[], context: ExecuteContext): Pr
   }
 }
 
-async function runOperation(op: Operation, context: ExecuteContext): Promise<void> {
+async function runOperation(op: Operation, context: RunContext): Promise<void> {
   if (context.signal?.aborted) throw new FlotillaError('INTERRUPTED', 'interrupted');
   const base = { resource: op.resource, ...(op.service ? { service: op.service } : {}) };
   context.onProgress({ ...base, status: 'working', text: WORKING_TEXT[op.type] });
@@ -155,7 +162,7 @@ async function runOperation(op: Operation, context: ExecuteContext): Promise<voi
   context.onProgress({ ...base, status: 'done', text: DONE_TEXT[op.type] });
 }
 
-async function perform(op: Operation, context: ExecuteContext, progress: (line: string) => void): Promise<void> {
+async function perform(op: Operation, context: RunContext, progress: (line: string) => void): Promise<void> {
   const { driver, stack } = context;
   switch (op.type) {
     case 'pull-image':
@@ -191,7 +198,7 @@ async function perform(op: Operation, context: ExecuteContext, progress: (line: 
   }
 }
 
-async function createAndStart(op: Operation, context: ExecuteContext): Promise<void> {
+async function createAndStart(op: Operation, context: RunContext): Promise<void> {
   const service = serviceOf(context.stack, op);
   const image = await imageToRun(context, op.image ?? service.image);
   if (!image) throw new FlotillaError('IMAGE_NOT_FOUND', `service ${service.name}: image ${op.image ?? service.image} is not present`);
@@ -208,26 +215,18 @@ async function createAndStart(op: Operation, context: ExecuteContext): Promise<v
   await context.driver.startContainer(id);
 }
 
-/** Image inspections per run of the executor: the replicas of a service share one. */
-const inspected = new WeakMap<ExecuteContext, Map<string, Promise<ImageInfo | undefined>>>();
-
 /**
  * The image a container of `reference` runs: the id observed, built or pulled (else the
  * reference's), inspected for the labels the container's telemetry resource names.
  */
-async function imageToRun(context: ExecuteContext, reference: string): Promise<ImageInfo | undefined> {
+async function imageToRun(context: RunContext, reference: string): Promise<ImageInfo | undefined> {
   const known = context.images[reference];
-  let cache = inspected.get(context);
-  if (!cache) inspected.set(context, (cache = new Map<string, Promise<ImageInfo | undefined>>()));
-  const key = known ?? reference;
-  let info = cache.get(key);
-  if (!info) cache.set(key, (info = context.driver.inspectImage(key)));
   // An id the plan already knows still runs when the inspection finds nothing: the Engine decides.
-  return (await info) ?? (known ? { id: known, repoDigests: [], labels: {} } : undefined);
+  return (await context.inspectImage(known ?? reference)) ?? (known ? { id: known, repoDigests: [], labels: {} } : undefined);
 }
 
 /** `network_mode: service:<name>` joins the network namespace of that service's first replica. */
-async function sharedNetworkContainer(context: ExecuteContext, networkMode: string | undefined): Promise<string | undefined> {
+async function sharedNetworkContainer(context: RunContext, networkMode: string | undefined): Promise<string | undefined> {
   if (!networkMode?.startsWith('service:')) return undefined;
   const name = containerName(context.stack.name, networkMode.slice('service:'.length), 1);
   const container = await context.driver.inspectContainer(name);

@@ -3,6 +3,7 @@ import pc from 'picocolors';
 import { ExitCode } from '../../core/errors.js';
 import type { LogRecord } from '../../telemetry/types.js';
 import type { CollectorClient } from '../collector-client.js';
+import { sourceColor } from '../output/colors.js';
 
 export interface CollectorLogsOptions {
   /** The Compose project: only its services' logs. */
@@ -28,14 +29,13 @@ const FOLLOW_POLL_MS = 1_000;
  * delay), with times before the newest line printed. Lines already printed are recognised and skipped.
  */
 const FOLLOW_LOOKBACK_MS = 30_000n;
-const COLORS = [pc.cyan, pc.magenta, pc.green, pc.yellow, pc.blue, pc.red];
 
 export async function printCollectorLogs(collector: CollectorClient, options: CollectorLogsOptions): Promise<number> {
   const colorOf = new Map<string, (text: string) => string>();
   const print = (log: LogRecord): void => {
     let color = colorOf.get(log.service);
     if (!color) {
-      color = COLORS[colorOf.size % COLORS.length] ?? pc.cyan;
+      color = sourceColor(colorOf.size);
       colorOf.set(log.service, color);
     }
     const time = options.timestamps ? `${pc.dim(new Date(Number(BigInt(log.timeUnixNano) / 1_000_000n)).toISOString())} ` : '';

@@ -3,6 +3,7 @@ import { ExitCode, UsageError } from '../../core/errors.js';
 import { tryParseDuration } from '../../spec/duration.js';
 import { findCollector, requireCollector } from '../collector-client.js';
 import { commandContext, loadStackFor, type GlobalOptions } from '../context.js';
+import { sourceColor } from '../output/colors.js';
 import { abortOnInterrupt } from '../interrupt.js';
 import { printCollectorLogs } from './logs-collector.js';
 
@@ -22,7 +23,6 @@ interface LogsCliOptions {
 /** Lines printed from the collector when --tail does not say. */
 const DEFAULT_COLLECTOR_LINES = 1000;
 
-const COLORS = [pc.cyan, pc.magenta, pc.green, pc.yellow, pc.blue, pc.red];
 
 /**
  * `flotilla logs [SERVICE...]`: from the collector when `flotilla serve` runs (every line its agent
@@ -67,7 +67,7 @@ export async function run(services: string[], options: LogsCliOptions, global: G
   const width = Math.max(...containers.map((container) => container.name.length));
   await Promise.all(
     containers.map(async (container, index) => {
-      const color = COLORS[index % COLORS.length] ?? pc.cyan;
+      const color = sourceColor(index);
       const prefix = options.prefix ? `${color(container.name.padEnd(width))} ${pc.dim('|')} ` : '';
       const lines = driver.containerLogs(container.id, {
         follow: options.follow ?? false,
