@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import { ExitCode, UsageError } from '../../core/errors.js';
-import { tryParseDuration } from '../../spec/duration.js';
+import { parseTimeExpression } from '../../server/time-expression.js';
 import { findCollector, requireCollector } from '../collector-client.js';
 import { commandContext, loadStackFor, type GlobalOptions } from '../context.js';
 import { sourceColor } from '../output/colors.js';
@@ -82,11 +82,7 @@ export async function run(services: string[], options: LogsCliOptions, global: G
   return signal.aborted ? ExitCode.interrupted : ExitCode.ok;
 }
 
-/** Unix seconds from a duration ago (`10m`) or a timestamp (`2026-11-26T10:00:00Z`). */
+/** Unix seconds, as the Engine takes them, from the same forms the collector accepts. */
 function parseSince(text: string): number {
-  const ago = tryParseDuration(text);
-  if (ago !== undefined) return Math.floor((Date.now() - ago) / 1000);
-  const at = Date.parse(text);
-  if (Number.isNaN(at)) throw new UsageError(`--since "${text}": expected a duration (10m, 1h30m) or a timestamp (2026-11-26T10:00:00Z)`);
-  return Math.floor(at / 1000);
+  return Math.floor(parseTimeExpression(text, '--since', Date.now()) / 1000);
 }
