@@ -1,0 +1,27 @@
+/** `host:port` addresses as Toxiproxy writes them: `127.0.0.1:8080`, `[::1]:0`, `db:5432`, `:9000`. */
+import { badRequest } from './errors.js';
+
+/** A parsed `host:port`. An empty host means every interface. */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** Parses `host:port`; `field` names the JSON field in the error. */
+export function parseHostPort(value: string, field: string): HostPort {
+  const colon = value.lastIndexOf(':');
+  if (colon < 0) throw badRequest(`${field}: "${value}" is not host:port`);
+  let host = value.slice(0, colon);
+  const portText = value.slice(colon + 1);
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  else if (host.includes(':')) throw badRequest(`${field}: "${value}" is not host:port (write IPv6 hosts in brackets, [::1]:8080)`);
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) {
+    throw badRequest(`${field}: "${value}" has no valid port (0-65535)`);
+  }
+  return { host, port: Number(portText) };
+}
+
+/** Renders a host and port back to `host:port`, bracketing IPv6 hosts. */
+export function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}

@@ -1,0 +1,176 @@
+/**
+ * The named proxies of one mesh process (Toxiproxy's ProxyCollection). Changes to the set are
+ * serialised, so two requests racing on one name cannot both create it; toxic changes do not go
+ * through here and never wait on them.
+ */
+import { parseHostPort } from './address.js';
+import { badRequest, missingField, proxyExists, proxyNotFound } from './errors.js';
+import { TcpProxy, type TcpProxyPatch } from './tcp-proxy.js';
+import { createToxicCatalog, type ToxicCatalog } from './toxics/catalog.js';
+
+/** A proxy to create, as a client sends it. */
+export interface ProxyInput {
+  name?: string | undefined;
+  /** `127.0.0.1:0` unless given: loopback, any free port. */
+  listen?: string | undefined;
+  upstream?: string | undefined;
+  /** `true` unless given. */
+  enabled?: boolean | undefined;
+}
+
+/** How a registry is made. */
+export interface ProxyRegistryOptions {
+  catalog?: ToxicCatalog;
+  bufferBytes?: number;
+  random?: () => number;
+}
+
+/** Listen address for a proxy created without one. */
+export const DEFAULT_LISTEN = '127.0.0.1:0';
+
+interface CheckedInput {
+  name: string;
+  listen: string;
+  upstream: string;
+  enabled: boolean;
+}
+
+/** Toxiproxy's required fields and defaults; `where` says which item of a populate list failed. */
+function checkInput(input: ProxyInput, where = ''): CheckedInput {
+  if (!input.name) throw missingField(`name${where}`);
+  if (!input.upstream) throw missingField(`upstream${where}`);
+  const checked = { name: input.name, listen: input.listen || DEFAULT_LISTEN, upstream: input.upstream, enabled: input.enabled ?? true };
+  parseHostPort(checked.listen, `listen${where}`);
+  parseHostPort(checked.upstream, `upstream${where}`);
+  return checked;
+}
+
+/** Proxies by name, with Toxiproxy's create, update, populate and reset rules. */
+export class ProxyRegistry implements AsyncDisposable {
+  /** The toxic types every proxy here accepts. */
+  readonly catalog: ToxicCatalog;
+  private readonly proxies = new Map<string, TcpProxy>();
+  private readonly options: ProxyRegistryOptions;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(options: ProxyRegistryOptions = {}) {
+    this.options = options;
+    this.catalog = options.catalog ?? createToxicCatalog();
+  }
+
+  /** Every proxy, in creation order. */
+  list(): TcpProxy[] {
+    return [...this.proxies.values()];
+  }
+
+  /** The proxy of that name; 404 otherwise. */
+  get(name: string): TcpProxy {
+    const proxy = this.proxies.get(name);
+    if (!proxy) throw proxyNotFound(name);
+    return proxy;
+  }
+
+  /** Creates a proxy and, unless `enabled: false`, starts it. 409 if the name is taken. */
+  async create(input: ProxyInput): Promise<TcpProxy> {
+    const checked = checkInput(input);
+    return this.exclusive(async () => {
+      if (this.proxies.has(checked.name)) throw proxyExists(checked.name);
+      const proxy = await this.start(checked);
+      this.proxies.set(checked.name, proxy);
+      return proxy;
+    });
+  }
+
+  /** Updates a proxy's listen, upstream or enabled fields. */
+  update(name: string, patch: TcpProxyPatch): Promise<TcpProxy> {
+    return this.exclusive(async () => {
+      const proxy = this.get(name);
+      await proxy.update(patch);
+      return proxy;
+    });
+  }
+
+  /** Stops and forgets a proxy. */
+  remove(name: string): Promise<void> {
+    return this.exclusive(async () => {
+      const proxy = this.get(name);
+      this.proxies.delete(name);
+      await proxy.close();
+    });
+  }
+
+  /**
+   * Creates or replaces a list of proxies. Every item is checked before anything changes; a proxy
+   * with the same listen and upstream as an existing one is kept as it is (toxics included),
+   * otherwise the existing one is stopped and replaced.
+   */
+  async populate(inputs: readonly ProxyInput[]): Promise<TcpProxy[]> {
+    const checked = inputs.map((input, index) => checkInput(input, ` at proxy ${index + 1}`));
+    const names = new Set<string>();
+    for (const item of checked) {
+      if (names.has(item.name)) throw badRequest(`duplicate proxy name "${item.name}"`);
+      names.add(item.name);
+    }
+    return this.exclusive(async () => {
+      const result: TcpProxy[] = [];
+      for (const item of checked) {
+        const existing = this.proxies.get(item.name);
+        if (existing && existing.listen === item.listen && existing.upstream === item.upstream) {
+          result.push(existing);
+          continue;
+        }
+        if (existing) {
+          this.proxies.delete(item.name);
+          await existing.close();
+        }
+        const proxy = await this.start(item);
+        this.proxies.set(item.name, proxy);
+        result.push(proxy);
+      }
+      return result;
+    });
+  }
+
+  /** Enables every proxy and removes every toxic. */
+  reset(): Promise<void> {
+    return this.exclusive(async () => {
+      for (const proxy of this.proxies.values()) {
+        proxy.toxics.reset();
+        await proxy.enable();
+      }
+    });
+  }
+
+  /** Stops every proxy and forgets them. */
+  close(): Promise<void> {
+    return this.exclusive(async () => {
+      const proxies = [...this.proxies.values()];
+      this.proxies.clear();
+      await Promise.all(proxies.map((proxy) => proxy.close()));
+    });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async start(input: CheckedInput): Promise<TcpProxy> {
+    const proxy = new TcpProxy({
+      name: input.name,
+      listen: input.listen,
+      upstream: input.upstream,
+      catalog: this.catalog,
+      ...(this.options.bufferBytes === undefined ? {} : { bufferBytes: this.options.bufferBytes }),
+      ...(this.options.random === undefined ? {} : { random: this.options.random }),
+    });
+    if (input.enabled) await proxy.enable();
+    return proxy;
+  }
+
+  /** Runs `task` after every earlier change has finished. */
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(task, task);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+}

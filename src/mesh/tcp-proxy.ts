@@ -1,0 +1,223 @@
+/**
+ * A TCP proxy with Toxiproxy's behaviour: listens on `listen`, connects each client to `upstream`,
+ * and runs each connection's bytes through the proxy's toxics. Disabling it stops listening and
+ * closes every connection (Toxiproxy's "down"); enabling it listens again on the same address.
+ */
+import net, { type AddressInfo, type Server, type Socket } from 'node:net';
+import { formatHostPort, parseHostPort, type HostPort } from './address.js';
+import { Connection, type ConnectionInfo } from './connection.js';
+import { listenFailed } from './errors.js';
+import { ToxicCollection } from './toxic-collection.js';
+import { createToxicCatalog, type ToxicCatalog } from './toxics/catalog.js';
+
+/** Default bound on bytes queued ahead of the toxics, per direction of a connection. */
+export const DEFAULT_BUFFER_BYTES = 256 * 1024;
+
+/** How a proxy is made. */
+export interface TcpProxyOptions {
+  name: string;
+  /** `host:port` to listen on; port 0 picks a free one, and `listen` then reports it. */
+  listen: string;
+  /** `host:port` to connect each client to. */
+  upstream: string;
+  /** The toxic types accepted; the built-in connection toxics unless given. */
+  catalog?: ToxicCatalog;
+  /** Bytes queued ahead of the toxics per direction before reading pauses. */
+  bufferBytes?: number;
+  /** Uniform [0, 1) source for toxicity rolls, jitter and slicing. */
+  random?: () => number;
+}
+
+/** A change to a proxy: Toxiproxy's `POST /proxies/{name}` body. */
+export interface TcpProxyPatch {
+  listen?: string | undefined;
+  upstream?: string | undefined;
+  enabled?: boolean | undefined;
+}
+
+/** Counters over the proxy's life. */
+export interface TcpProxyStats {
+  /** Clients accepted. */
+  accepted: number;
+  /** Connections open now. */
+  active: number;
+  /** Clients closed because the upstream could not be reached. */
+  upstreamFailures: number;
+  /** Bytes read from clients / written to upstreams / read from upstreams / written to clients. */
+  receivedUp: number;
+  sentUp: number;
+  receivedDown: number;
+  sentDown: number;
+}
+
+/** The JSON Toxiproxy returns for a proxy (without its toxics). */
+export interface ProxyJson {
+  name: string;
+  listen: string;
+  upstream: string;
+  enabled: boolean;
+}
+
+/** A named TCP proxy with its toxics. Not listening until `enable()`. */
+export class TcpProxy implements AsyncDisposable {
+  readonly name: string;
+  readonly toxics: ToxicCollection;
+  private listenAddress: string;
+  private upstreamAddress: string;
+  private upstreamTarget: HostPort;
+  private server: Server | undefined;
+  private readonly connections = new Set<Connection>();
+  private readonly bufferBytes: number;
+  private readonly random: () => number;
+  private nextId = 1;
+  private readonly totals = { accepted: 0, upstreamFailures: 0, receivedUp: 0, sentUp: 0, receivedDown: 0, sentDown: 0 };
+
+  constructor(options: TcpProxyOptions) {
+    parseHostPort(options.listen, 'listen');
+    this.name = options.name;
+    this.listenAddress = options.listen;
+    this.upstreamAddress = options.upstream;
+    this.upstreamTarget = parseHostPort(options.upstream, 'upstream');
+    this.toxics = new ToxicCollection(options.catalog ?? createToxicCatalog());
+    this.bufferBytes = options.bufferBytes ?? DEFAULT_BUFFER_BYTES;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** The listen address; once enabled, the address really bound (port 0 resolved). */
+  get listen(): string {
+    return this.listenAddress;
+  }
+
+  /** The upstream address. */
+  get upstream(): string {
+    return this.upstreamAddress;
+  }
+
+  /** Whether the proxy is listening. */
+  get enabled(): boolean {
+    return this.server !== undefined;
+  }
+
+  /** Toxiproxy's proxy JSON. */
+  toJSON(): ProxyJson {
+    return { name: this.name, listen: this.listen, upstream: this.upstream, enabled: this.enabled };
+  }
+
+  /** Starts listening. A no-op when already enabled; a MeshError (500) when the address cannot be bound. */
+  async enable(): Promise<void> {
+    if (this.server) return;
+    const { host, port } = parseHostPort(this.listenAddress, 'listen');
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port, ...(host ? { host } : {}) }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    }).catch((error: unknown) => {
+      throw listenFailed(this.listenAddress, error);
+    });
+    // A listening server's later errors are per-accept and already handled per connection.
+    server.on('error', () => undefined);
+    const address = server.address() as AddressInfo;
+    this.listenAddress = formatHostPort(address.address, address.port);
+    this.server = server;
+  }
+
+  /** Stops listening and closes every connection (new clients are refused). */
+  async disable(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const connection of this.connections) connection.destroy();
+    await closed;
+  }
+
+  /**
+   * Applies Toxiproxy's update rules: a new listen or upstream address restarts the proxy (dropping
+   * its connections); `enabled` then starts or stops it. Addresses are checked before anything changes.
+   */
+  async update(patch: TcpProxyPatch): Promise<void> {
+    const listen = patch.listen ?? this.listenAddress;
+    const upstream = patch.upstream ?? this.upstreamAddress;
+    const enabled = patch.enabled ?? this.enabled;
+    parseHostPort(listen, 'listen');
+    const target = parseHostPort(upstream, 'upstream');
+    if (listen !== this.listenAddress || upstream !== this.upstreamAddress) {
+      await this.disable();
+      this.listenAddress = listen;
+      this.upstreamAddress = upstream;
+      this.upstreamTarget = target;
+    }
+    if (enabled) await this.enable();
+    else await this.disable();
+  }
+
+  /** Counters, including the connections still open. */
+  stats(): TcpProxyStats {
+    const stats = { ...this.totals, active: this.connections.size };
+    for (const connection of this.connections) addInfo(stats, connection.info());
+    return stats;
+  }
+
+  /** The connections open now. */
+  connectionInfo(): ConnectionInfo[] {
+    return [...this.connections].map((connection) => connection.info());
+  }
+
+  /** Disables the proxy and removes its toxics. */
+  async close(): Promise<void> {
+    await this.disable();
+    this.toxics.reset();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private accept(client: Socket): void {
+    if (!this.server) {
+      client.destroy();
+      return;
+    }
+    this.totals.accepted++;
+    const upstream = net.connect({ host: this.upstreamTarget.host || '127.0.0.1', port: this.upstreamTarget.port, allowHalfOpen: true, noDelay: true });
+    const connection = new Connection({
+      id: this.nextId++,
+      client,
+      upstream,
+      toxics: this.toxics,
+      bufferBytes: this.bufferBytes,
+      random: this.random,
+      onFinished: (finished) => {
+        this.connections.delete(finished);
+        addInfo(this.totals, finished.info());
+      },
+    });
+    this.connections.add(connection);
+    let connected = false;
+    upstream.once('connect', () => {
+      connected = true;
+      connection.start();
+    });
+    // The connection's own error handler destroys both sides; this only counts the failure.
+    upstream.once('error', () => {
+      if (!connected) this.totals.upstreamFailures++;
+    });
+  }
+}
+
+function addInfo(into: Omit<TcpProxyStats, 'accepted' | 'active' | 'upstreamFailures'>, info: ConnectionInfo): void {
+  into.receivedUp += info.receivedUp;
+  into.sentUp += info.sentUp;
+  into.receivedDown += info.receivedDown;
+  into.sentDown += info.sentDown;
+}
+
+/** Makes a proxy and starts it listening; dispose it (or `close()`) to stop. */
+export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy> {
+  const proxy = new TcpProxy(options);
+  await proxy.enable();
+  return proxy;
+}
