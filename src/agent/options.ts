@@ -19,7 +19,7 @@ export interface AgentOptions {
   projects?: string[];
   /** Records the queue holds; beyond it new records are dropped and counted. Default 1,000,000. */
   maxQueueRecords?: number;
-  /** Records per request, and lines per queue transaction. Default 1,000. */
+  /** Records per request, and lines per queue transaction. Default 5,000. */
   batchSize?: number;
   /** Longest a read line waits before it is queued, and between looks at an idle queue. Default 200 ms. */
   flushIntervalMs?: number;
@@ -63,8 +63,11 @@ const schema = z.object({
   stateFile: z.string().min(1, 'must name a file'),
   projects: z.array(z.string().min(1, 'project names cannot be empty')).default([]),
   maxQueueRecords: z.number().int().min(1).max(1_000_000_000).default(1_000_000),
-  // The collector takes at most 10,000 records per request.
-  batchSize: z.number().int().min(1).max(10_000).default(1_000),
+  // The collector takes at most 10,000 records per request. One request is in flight at a time, so a
+  // request is what a round trip carries, and the collector holds one under 4,096 records for 20 ms
+  // to group it with others before it commits: draining a queue into `flotilla serve` went from
+  // about 22,000 records/s with 1,000 a request to about 46,000 with 5,000 (8,000: about 43,000).
+  batchSize: z.number().int().min(1).max(10_000).default(5_000),
   flushIntervalMs: z.number().int().min(10).max(60_000).default(200),
   stopGraceMs: z.number().int().min(0).max(600_000).default(5_000),
   env: z.record(z.string(), z.string().optional()).optional(),
