@@ -6,7 +6,7 @@
  * 404, which say the endpoint or its credentials are wrong: fixing the configuration must not
  * cost the queue, so those are retried too.
  */
-import { partialSuccessOf } from './otlp-response.js';
+import { decodeExportResponse } from '../telemetry/otlp/index.js';
 import { retryAfterMs } from './backoff.js';
 
 /** What to do with a batch after one attempt. */
@@ -43,7 +43,7 @@ export async function sendBatch(url: string, body: Buffer, options: { timeoutMs:
   const status = response.status;
   const contentType = response.headers.get('content-type') ?? '';
   if (status >= 200 && status < 300) {
-    const partial = partialSuccessOf(answer, contentType);
+    const partial = decodeExportResponse('logs', answer, contentType);
     return { kind: 'accepted', rejected: partial.rejected, message: partial.errorMessage };
   }
   const message = `HTTP ${status}${describe(answer, contentType)}`;

@@ -6,7 +6,7 @@
  * past it, requests are refused with 429 for the sender to retry later.
  */
 import type { LogRecord, MetricPointRecord, SpanRecord } from '../telemetry/types.js';
-import type { Signal } from './otlp-response.js';
+import type { OtlpSignal as Signal } from '../telemetry/otlp/index.js';
 import type { StoreWriter } from './store-writer.js';
 
 /** Records of each signal, as the decoder gives them. */

@@ -6,11 +6,14 @@
  * body is read; one whose records do not fit gets it after decoding, with nothing stored.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { OtlpDecodeError, decodeLogsRequest, decodeMetricsRequest, decodeTracesRequest, type DecodeLimits } from '../telemetry/otlp/index.js';
+import {
+  OtlpDecodeError, decodeLogsRequest, decodeMetricsRequest, decodeTracesRequest, encodeExportResponse, encodeStatusResponse,
+  type DecodeLimits, type OtlpAnswer, type OtlpSignal as Signal,
+} from '../telemetry/otlp/index.js';
 import type { Decoded } from '../telemetry/types.js';
 import { IngestRefused, type Ingest, type RecordsOf } from './ingest.js';
 import { approximateBytes } from './record-size.js';
-import { exportResponse, statusResponse, type OtlpBody, type Signal } from './otlp-response.js';
+
 
 export interface OtlpRouteOptions {
   ingest: Ingest;
@@ -74,7 +77,7 @@ export function registerOtlpRoutes(app: FastifyInstance, options: OtlpRouteOptio
         // The body is decoded: it no longer counts against the bytes bound, its records now count against the ingest's.
         release(request);
         await ingest.submit(signal, decoded.records, approximateBytes(decoded.records));
-        return sendBody(reply, 200, exportResponse(signal, json, decoded.rejected, decoded.errorMessage));
+        return sendBody(reply, 200, encodeExportResponse(signal, json, decoded));
       } catch (error) {
         return sendFailure(reply, request, error, options.onError);
       }
@@ -87,23 +90,23 @@ function isJson(request: FastifyRequest): boolean {
   return !/^\s*application\/x-protobuf\s*(;|$)/i.test(request.headers['content-type'] ?? '');
 }
 
-function sendBody(reply: FastifyReply, status: number, { contentType, body }: OtlpBody): FastifyReply {
+function sendBody(reply: FastifyReply, status: number, { contentType, body }: OtlpAnswer): FastifyReply {
   return reply.code(status).header('content-type', contentType).send(body);
 }
 
 /** A refused request: its status, Retry-After when retrying helps, and a google.rpc.Status body. */
 function sendFailure(reply: FastifyReply, request: FastifyRequest, error: unknown, onError: (error: unknown) => void): FastifyReply {
   const json = isJson(request);
-  if (error instanceof OtlpDecodeError) return sendBody(reply, error.status, statusResponse(error.status, json, error.message));
+  if (error instanceof OtlpDecodeError) return sendBody(reply, error.status, encodeStatusResponse(error.status, json, error.message));
   if (error instanceof IngestRefused) {
     reply.header('retry-after', String(error.retryAfterSeconds));
-    return sendBody(reply, error.status, statusResponse(error.status, json, error.message));
+    return sendBody(reply, error.status, encodeStatusResponse(error.status, json, error.message));
   }
   const status = (error as { statusCode?: unknown }).statusCode;
   // Fastify's own refusals (body too large, unsupported media type) keep their status.
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return sendBody(reply, status, statusResponse(status, json, (error as Error).message));
+    return sendBody(reply, status, encodeStatusResponse(status, json, (error as Error).message));
   }
   onError(error);
-  return sendBody(reply, 500, statusResponse(500, json, 'internal error in the collector (see its output)'));
+  return sendBody(reply, 500, encodeStatusResponse(500, json, 'internal error in the collector (see its output)'));
 }

@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { FlotillaError } from '../core/errors.js';
 import type { Evicted, RetentionPolicy, TelemetryStore } from '../telemetry/store/index.js';
 import type { RecordsOf } from './ingest.js';
-import type { Signal } from './otlp-response.js';
+import type { OtlpSignal as Signal } from '../telemetry/otlp/index.js';
 
 export interface StoreWriter {
   /** Stores one signal's records in one transaction; resolves with how many were new. */
