@@ -24,6 +24,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
   const shipper = startShipper({
     store,
     url: resolved.logsUrl,
+    headers: resolved.headers,
     batchSize: resolved.batchSize,
     maxBatchBytes: MAX_BATCH_BYTES,
     idleMs: Math.max(resolved.flushIntervalMs, 1_000),

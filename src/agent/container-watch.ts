@@ -59,8 +59,13 @@ export function watchContainers(options: WatchOptions, signal: AbortSignal): Con
     const running = follower.run(signal).finally(() => {
       followers.delete(container.id);
       if (!signal.aborted) {
-        // Gone for good: its cursor is of no further use.
-        store.forgetCursor(container.id);
+        // Gone for good: its cursor is of no further use. A failing state file only leaves a stale
+        // cursor behind (forgotten at the next start); it must not reject here, where nobody listens.
+        try {
+          store.forgetCursor(container.id);
+        } catch (error) {
+          onEvent({ type: 'warning', message: `could not forget the cursor of ${container.name}: ${(error as Error).message}` });
+        }
         onEvent({ type: 'unfollow', containerId: container.id, container: container.name });
       }
     });

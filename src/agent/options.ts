@@ -13,6 +13,8 @@ export interface AgentOptions {
   driver: Driver;
   /** OTLP/HTTP base URL; records go to `{endpoint}/v1/logs`. Default http://127.0.0.1:4318. */
   endpoint?: string;
+  /** Headers sent with every request (an endpoint's credentials: `Authorization`, API keys). Default none. */
+  headers?: Record<string, string>;
   /** The SQLite file holding the queue, cursors and counts (created with its directory). */
   stateFile: string;
   /** Only containers of these projects; default every Flotilla project. */
@@ -36,6 +38,7 @@ export interface ResolvedAgentOptions {
   endpoint: string;
   /** `{endpoint}/v1/logs`. */
   logsUrl: string;
+  headers: Record<string, string>;
   stateFile: string;
   projects: string[];
   maxQueueRecords: number;
@@ -48,6 +51,26 @@ export interface ResolvedAgentOptions {
 
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:4318';
 
+/**
+ * Headers from OTEL_EXPORTER_OTLP_HEADERS (and its logs-only twin), as the OpenTelemetry
+ * specification writes them: `key=value,key2=value2`, values percent-encoded.
+ */
+export function otlpHeadersFromEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const variable of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_LOGS_HEADERS']) {
+    for (const pair of (env[variable] ?? '').split(',')) {
+      const at = pair.indexOf('=');
+      if (at <= 0) continue;
+      try {
+        headers[pair.slice(0, at).trim()] = decodeURIComponent(pair.slice(at + 1).trim());
+      } catch {
+        throw new UsageError(`${variable}: the value of ${pair.slice(0, at).trim()} is not valid percent-encoding`);
+      }
+    }
+  }
+  return headers;
+}
+
 const endpointSchema = z.string().refine((text) => {
   try {
     const url = new URL(text);
@@ -55,11 +78,22 @@ const endpointSchema = z.string().refine((text) => {
   } catch {
     return false;
   }
-}, 'must be an http:// or https:// URL without a query or fragment, such as http://127.0.0.1:4318');
+}, 'must be an http:// or https:// URL without a query or fragment, such as http://127.0.0.1:4318')
+  // fetch() refuses URLs with credentials; they would fail every request and fill the queue.
+  .refine((text) => !/^[a-z]+:\/\/[^/]*@/i.test(text), 'must not hold credentials (user:password@): send them as a header, e.g. --header "Authorization=Basic …"');
+
+/** Header names and values as HTTP allows them (no line breaks: nothing can be smuggled into the request). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const headersSchema = z.record(z.string(), z.string().regex(/^[^\r\n]*$/, 'must not contain line breaks')).superRefine((headers, context) => {
+  for (const name of Object.keys(headers)) {
+    if (!HEADER_NAME.test(name)) context.addIssue({ code: 'custom', path: [name], message: 'must be an HTTP header name' });
+  }
+});
 
 const schema = z.object({
   driver: z.custom<Driver>((value) => typeof value === 'object' && value !== null && 'containerLogs' in value, 'must be a runtime Driver'),
   endpoint: endpointSchema.default(DEFAULT_ENDPOINT),
+  headers: headersSchema.default({}),
   stateFile: z.string().min(1, 'must name a file'),
   projects: z.array(z.string().min(1, 'project names cannot be empty')).default([]),
   maxQueueRecords: z.number().int().min(1).max(1_000_000_000).default(1_000_000),
@@ -87,6 +121,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     driver: value.driver,
     endpoint: base,
     logsUrl: base.endsWith('/v1/logs') ? base : `${base}/v1/logs`,
+    headers: value.headers,
     stateFile: value.stateFile,
     projects: value.projects,
     maxQueueRecords: value.maxQueueRecords,

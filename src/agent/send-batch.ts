@@ -21,12 +21,12 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 const RETRIED_4XX = new Set([401, 403, 404, 408, 429]);
 
 /** Sends `body` to `url` (…/v1/logs) and classifies the answer. */
-export async function sendBatch(url: string, body: Buffer, options: { timeoutMs: number; signal: AbortSignal }): Promise<SendOutcome> {
+export async function sendBatch(url: string, body: Buffer, options: { timeoutMs: number; signal: AbortSignal; headers: Record<string, string> }): Promise<SendOutcome> {
   let response: Response;
   try {
     response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-protobuf' },
+      headers: { ...options.headers, 'content-type': 'application/x-protobuf' },
       body,
       signal: AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]),
     });

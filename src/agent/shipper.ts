@@ -14,6 +14,7 @@ export interface ShipperOptions {
   store: AgentStore;
   /** The full URL: `{endpoint}/v1/logs`. */
   url: string;
+  headers: Record<string, string>;
   batchSize: number;
   maxBatchBytes: number;
   /** How long an idle shipper waits before looking at the queue again (enqueue also wakes it). */
@@ -59,7 +60,7 @@ export function startShipper(options: ShipperOptions): Shipper {
         await idle();
         continue;
       }
-      const outcome = await sendBatch(options.url, encodeLogsRequest(batch.groups), { timeoutMs: options.requestTimeoutMs, signal: stop.signal });
+      const outcome = await sendBatch(options.url, encodeLogsRequest(batch.groups), { timeoutMs: options.requestTimeoutMs, signal: stop.signal, headers: options.headers });
       if (stop.signal.aborted) return;
       try {
         if (outcome.kind === 'accepted') {
@@ -79,7 +80,9 @@ export function startShipper(options: ShipperOptions): Shipper {
           onEvent({ type: 'refused', records: 1, message: 'HTTP 413: a single record is larger than the endpoint accepts' });
           onEvent({ type: 'dropped', reason: 'rejected', records: 1 });
         } else {
-          const delayMs = outcome.afterMs !== undefined ? Math.min(outcome.afterMs, options.maxRetryAfterMs) : backoffDelay(attempt, options.backoff);
+          // Retry-After is a floor, never a reason to hurry: `0` or a date gone by still backs off.
+          const backoff = backoffDelay(attempt, options.backoff);
+          const delayMs = outcome.afterMs !== undefined ? Math.max(Math.min(outcome.afterMs, options.maxRetryAfterMs), backoff) : backoff;
           attempt += 1;
           onEvent({ type: 'retry', reason: outcome.reason, delayMs });
           await wait(delayMs, stop.signal);

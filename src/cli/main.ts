@@ -142,6 +142,7 @@ program
   .command('agent')
   .description('ship the logs of this Engine’s Flotilla containers to an OTLP endpoint, through a disk-backed queue')
   .option('--endpoint <url>', 'OTLP/HTTP base URL', 'http://127.0.0.1:4318')
+  .option('--header <name=value>', 'send this header with every request (repeatable; also OTEL_EXPORTER_OTLP_HEADERS)', collect, [])
   .option('--state-dir <dir>', 'where agent.db (queue and cursors) lives (default: the user state directory)')
   .option('--project <name>', 'only this project (repeatable; default: every Flotilla project)', collect, [])
   .option('--max-queue <records>', 'records the queue holds before new ones are dropped (and counted)', parseCount)

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import pc from 'picocolors';
-import { ExitCode } from '../../core/errors.js';
+import { ExitCode, UsageError } from '../../core/errors.js';
 import type { AgentEvent, AgentStats } from '../../agent/index.js';
 import { userStateDir } from '../../server/state-file.js';
 import type { GlobalOptions } from '../context.js';
@@ -8,6 +8,7 @@ import { abortOnInterrupt } from '../interrupt.js';
 
 interface AgentCliOptions {
   endpoint: string;
+  header: string[];
   stateDir?: string;
   project: string[];
   maxQueue?: number;
@@ -25,7 +26,7 @@ const PROGRESS_INTERVAL_MS = 10_000;
  * with `--output json`, every line (start, events, progress, final stats) is JSON on stdout.
  */
 export async function run(options: AgentCliOptions, _global: GlobalOptions): Promise<number> {
-  const [{ startAgent }, { createDockerDriver }] = await Promise.all([import('../../agent/index.js'), import('../../runtime/docker/index.js')]);
+  const [{ startAgent, otlpHeadersFromEnv }, { createDockerDriver }] = await Promise.all([import('../../agent/index.js'), import('../../runtime/docker/index.js')]);
   const stateFile = path.join(options.stateDir !== undefined ? path.resolve(options.stateDir) : userStateDir(), AGENT_STATE_FILE);
   const print = printer(options.output);
   const stopSignal = stopOnSignals();
@@ -33,14 +34,16 @@ export async function run(options: AgentCliOptions, _global: GlobalOptions): Pro
   const agent = await startAgent({
     driver: createDockerDriver({ env: process.env }),
     endpoint: options.endpoint,
+    // The standard variable first, --header over it.
+    headers: { ...otlpHeadersFromEnv(process.env), ...parseHeaders(options.header) },
     stateFile,
     projects: options.project,
     ...(options.maxQueue !== undefined && { maxQueueRecords: options.maxQueue }),
     onEvent: (event) => print.event(event),
   });
   const following = options.project.length > 0 ? `projects ${options.project.join(', ')}` : 'every Flotilla project';
-  print.line('start', `Shipping the logs of ${following} to ${redacted(options.endpoint)} (queue: ${stateFile})`, {
-    endpoint: redacted(options.endpoint),
+  print.line('start', `Shipping the logs of ${following} to ${options.endpoint} (queue: ${stateFile})`, {
+    endpoint: options.endpoint,
     stateFile,
     projects: options.project,
     stats: agent.stats(),
@@ -77,17 +80,17 @@ function summary(stats: AgentStats): string {
   return `following ${stats.following} containers; received ${stats.received}, shipped ${stats.shipped}, in queue ${stats.inQueue}, dropped ${dropped}${reasons}`;
 }
 
-/** The endpoint without credentials, for output: user:password@ never reaches a log. */
-function redacted(endpoint: string): string {
-  try {
-    const url = new URL(endpoint);
-    url.username = '';
-    url.password = '';
-    return url.toString().replace(/\/$/, '');
-  } catch {
-    return endpoint;
+/** `--header Name=value` pairs; values never reach the output. */
+function parseHeaders(pairs: string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new UsageError(`--header "${pair.slice(0, 40)}": expected Name=value`);
+    headers[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
   }
+  return headers;
 }
+
 
 /** Text lines on stderr, or JSON lines on stdout. Retries print once per reason, not once per attempt. */
 function printer(output: 'text' | 'json') {

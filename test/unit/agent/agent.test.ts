@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startAgent, type AgentEvent, type AgentHandle } from '../../../src/agent/index.js';
+import { otlpHeadersFromEnv, startAgent, type AgentEvent, type AgentHandle } from '../../../src/agent/index.js';
 import { Label } from '../../../src/runtime/labels.js';
 import { FakeDriver } from '../../../src/runtime/fake/fake-driver.js';
 import { startTestCollector, type TestCollector } from './test-collector.js';
@@ -166,5 +166,15 @@ describe('startAgent (fake engine)', () => {
     await expect(startAgent({ driver, stateFile: '', endpoint: 'ftp://x', batchSize: 0 })).rejects.toThrow(
       /endpoint: must be an http:\/\/ or https:\/\/ URL.*stateFile: must name a file.*batchSize/,
     );
+    // fetch() refuses credentials in a URL: they are refused here, with the way to send them.
+    await expect(startAgent({ driver, stateFile: 'x.db', endpoint: 'https://user:secret@collector.example:4318' })).rejects.toThrow(/must not hold credentials.*--header/);
+    await expect(startAgent({ driver, stateFile: 'x.db', headers: { 'bad name': 'x' } })).rejects.toThrow(/headers.*HTTP header name/);
+    await expect(startAgent({ driver, stateFile: 'x.db', headers: { 'x-key': 'a\r\nInjected: yes' } })).rejects.toThrow(/line breaks/);
+  });
+
+  it('reads OTEL_EXPORTER_OTLP_HEADERS as the specification writes it', () => {
+    expect(otlpHeadersFromEnv({ OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Basic%20dXNlcjpwdw==, x-tenant = shop' })).toEqual({ Authorization: 'Basic dXNlcjpwdw==', 'x-tenant': 'shop' });
+    expect(otlpHeadersFromEnv({})).toEqual({});
+    expect(() => otlpHeadersFromEnv({ OTEL_EXPORTER_OTLP_HEADERS: 'k=%E0%A4%A' })).toThrow(/percent-encoding/);
   });
 });

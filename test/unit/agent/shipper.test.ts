@@ -36,6 +36,7 @@ async function rig(
   const shipper = startShipper({
     store,
     url: `${collector.url}/v1/logs`,
+    headers: { authorization: 'Bearer shipper-test' },
     batchSize: options.batchSize ?? 10,
     maxBatchBytes: 1 << 20,
     idleMs: 20,
@@ -110,6 +111,22 @@ describe('shipper', () => {
     await until(() => store.counts().inQueue === 0);
     expect(timeline).toEqual(['request', 'wait 7000', 'request', 'wait 3000', 'request']);
     expect(bodies(collector)).toEqual(numbered(5));
+    expect(collector.lastAuthorization).toBe('Bearer shipper-test');
+  });
+
+  it('treats Retry-After: 0 as a floor, not a reason to hurry: it still backs off', async () => {
+    const waits: number[] = [];
+    const answers = [{ status: 429, headers: { 'retry-after': '0' } }, { status: 429, headers: { 'retry-after': '0' } }];
+    const { store, collector } = await rig(3, {
+      sleep: (ms) => {
+        waits.push(ms);
+        return Promise.resolve();
+      },
+    });
+    collector.answer = () => answers.shift();
+    await until(() => store.counts().inQueue === 0);
+    expect(waits).toHaveLength(2);
+    expect(waits.every((ms) => ms > 0)).toBe(true);
   });
 
   it('drops a batch refused with 400 for good, counted as rejected, and goes on with the next', async () => {

@@ -18,6 +18,8 @@ export interface TestCollector {
   records: LogRecord[];
   /** Every request, answered any way: its record count. */
   requests: number[];
+  /** The Authorization header of the last request (how an endpoint's credentials arrive). */
+  lastAuthorization?: string | undefined;
   /** Decides the answer to each request (given its decoded record count); the records are kept only for 2xx. */
   answer: (records: number) => Answer;
   /** Stops listening and drops open connections: the collector is down. */
@@ -74,6 +76,7 @@ function makeServer(collector: TestCollector): Server {
         return;
       }
       collector.requests.push(decoded.records.length);
+      collector.lastAuthorization = req.headers.authorization;
       const answer = req.url === '/v1/logs' ? collector.answer(decoded.records.length) : { status: 404 };
       const status = answer?.status ?? 200;
       if (status >= 200 && status < 300) collector.records.push(...decoded.records);
