@@ -192,6 +192,25 @@ for (const [name, description] of [
     .action(lazy(() => import('./commands/lifecycle.js'), name));
 }
 
+const chaos = program
+  .command('chaos')
+  .description('chaos experiments: check a steady state, break something under load, check again, roll back');
+
+chaos
+  .command('run')
+  .description('run one experiment and report its verdict (exit 0 passed, 1 failed or aborted)')
+  .argument('<name>', 'an experiment of x-flotilla.experiments or of a --file')
+  .option('--file <path>', 'a YAML file of experiments, name → experiment (repeatable)', collect, [])
+  .addOption(output(['text', 'json'], 'text'))
+  .action(lazy(() => import('./commands/chaos.js'), 'run'));
+
+chaos
+  .command('ls')
+  .description('list the experiments of the stack and of the --file files')
+  .option('--file <path>', 'a YAML file of experiments (repeatable)', collect, [])
+  .addOption(output(['text', 'json'], 'text'))
+  .action(lazy(() => import('./commands/chaos.js'), 'ls'));
+
 /** Commands export `run(...args, options, global)`; a command's module loads only when it runs. */
 function lazy(load: () => Promise<{ run: (...args: never[]) => Promise<number> }>, variant?: string) {
   return async (...args: unknown[]) => {

@@ -173,6 +173,17 @@ export interface ExecOptions {
   workdir?: string;
 }
 
+/** A network a container is on, with what it takes to put it back the same way. */
+export interface NetworkAttachment {
+  /** The network's name on the engine. */
+  network: string;
+  /** Names the container answers to on that network (the engine's own short-id alias left out). */
+  aliases: string[];
+  /** Set when the address was asked for (static), so reconnecting asks for it again. */
+  ipv4Address?: string;
+  ipv6Address?: string;
+}
+
 /** Progress of a long operation (pull, build), one line at a time. */
 export type ProgressListener = (line: string) => void;
 
@@ -212,6 +223,18 @@ export interface Driver {
   /** Sends the stop signal, then SIGKILL after `timeoutSeconds`. No error when already stopped. */
   stopContainer(id: string, timeoutSeconds: number): Promise<void>;
   restartContainer(id: string, timeoutSeconds: number): Promise<void>;
+  /** Freezes every process of a running container (cgroup freezer); fails when it is not running. */
+  pauseContainer(id: string): Promise<void>;
+  /** Thaws a paused container; no error when it is not paused. */
+  unpauseContainer(id: string): Promise<void>;
+  /** Sends `signal` (`SIGKILL`, `SIGTERM`, a number) to the container's main process; fails when it is not running. */
+  killContainer(id: string, signal: string): Promise<void>;
+  /** The networks a container is on, with their aliases and static addresses. */
+  containerNetworks(id: string): Promise<NetworkAttachment[]>;
+  /** Takes a container off a network (forced); no error when it is not on it. */
+  disconnectNetwork(network: string, containerId: string): Promise<void>;
+  /** Puts a container on a network with these aliases and addresses; no error when it is already on it. */
+  connectNetwork(containerId: string, attachment: NetworkAttachment): Promise<void>;
   /** Forced removal; `volumes` also removes anonymous volumes. No error when already gone. */
   removeContainer(id: string, options: { volumes: boolean }): Promise<void>;
   containerLogs(id: string, options: LogOptions): AsyncIterable<LogLine>;

@@ -4,3 +4,4 @@ export { loadStack } from './load-stack.js';
 export { renderStack } from './render-stack.js';
 export { parseDuration, tryParseDuration } from './duration.js';
 export type * from './types.js';
+export { loadExperimentFiles, type ExperimentFileOptions, type ExperimentFromFile } from './experiments-file.js';

@@ -4,6 +4,7 @@
  * same stack. Empty lists and mappings are left out; scalar defaults are shown.
  */
 import { stringify } from 'yaml';
+import { renderExperiments } from './render-experiments.js';
 import type { ConfigSpec, DeploySpec, FileGrant, Healthcheck, NetworkSpec, PortSpec, SecretSpec, ServiceSpec, ServiceVolume, Stack, TelemetrySettings, TestSuiteSpec, UpdateConfig, VolumeSpec } from './types.js';
 
 type Plain = Record<string, unknown>;
@@ -23,7 +24,11 @@ function stackDocument(stack: Stack): Plain {
   put(doc, 'volumes', mapValues(stack.volumes, renderVolume));
   put(doc, 'secrets', mapValues(stack.secrets, renderFileSource));
   put(doc, 'configs', mapValues(stack.configs, renderFileSource));
-  doc['x-flotilla'] = { wait_timeout: `${stack.flotilla.waitTimeoutSeconds}s`, ...renderTelemetry(stack.flotilla.telemetry) };
+  doc['x-flotilla'] = {
+    wait_timeout: `${stack.flotilla.waitTimeoutSeconds}s`,
+    ...renderTelemetry(stack.flotilla.telemetry),
+    ...(stack.flotilla.experiments && { experiments: renderExperiments(stack.flotilla.experiments) }),
+  };
   for (const key of Object.keys(stack.extensions).sort()) doc[key] = stack.extensions[key];
   return doc;
 }

@@ -13,6 +13,7 @@ import { parseLeniently } from './lenient-parse.js';
 import { invalidProjectNameMessage, isValidProjectName, normalizeProjectName } from './project-name.js';
 import { ResolveContext, type Declared } from './resolve/context.js';
 import { checkDependencies } from './resolve/dependencies.js';
+import { resolveExperiments } from './resolve/experiments.js';
 import { defaultNetwork, resolveConfig, resolveNetwork, resolveSecret, resolveVolume } from './resolve/resources.js';
 import { outlineServices, selectServices } from './resolve/selection.js';
 import { checkProfiles, resolveService } from './resolve/service.js';
@@ -100,6 +101,11 @@ export async function resolveStack(input: StackInput): Promise<Stack> {
   const volumes = resolveSection(top?.volumes, (key, raw) => resolveVolume(key, raw, context));
   const secrets = resolveSection(top?.secrets, (key, raw) => resolveSecret(key, raw, context));
   const configs = resolveSection(top?.configs, (key, raw) => resolveConfig(key, raw, context));
+  const flotilla = top?.['x-flotilla'];
+  const experiments = resolveExperiments(flotilla?.experiments, ['x-flotilla', 'experiments'], {
+    services: new Set(outlines.keys()),
+    fail: (at, message, target) => context.fail(at, message, target),
+  });
 
   issues.throwIfAny();
   const unknown = input.services.filter((name) => !outlines.has(name));
@@ -107,7 +113,6 @@ export async function resolveStack(input: StackInput): Promise<Stack> {
     const [first = ''] = unknown;
     throw new UsageError(`no such service: '${first}'${didYouMean(first, outlines.keys())}`, { hint: `services in this project: ${[...outlines.keys()].sort().join(', ')}` });
   }
-  const flotilla = top?.['x-flotilla'];
   const stack: Stack = {
     name: projectName,
     workingDir: input.projectDir,
@@ -122,6 +127,7 @@ export async function resolveStack(input: StackInput): Promise<Stack> {
     flotilla: {
       waitTimeoutSeconds: parseDuration(flotilla?.wait_timeout ?? DEFAULT_WAIT_TIMEOUT) / 1000,
       telemetry: resolveTelemetry(flotilla?.telemetry),
+      ...(Object.keys(experiments).length > 0 && { experiments }),
     },
     extensions: Object.fromEntries(Object.entries(plain).filter(([key]) => key.startsWith('x-') && key !== 'x-flotilla').sort(([a], [b]) => (a < b ? -1 : 1))),
   };

@@ -45,6 +45,8 @@ export interface StackFlotillaSettings {
    * The loader always sets it; a stack built in code without it gets the defaults.
    */
   telemetry?: TelemetrySettings;
+  /** `x-flotilla.experiments`: chaos experiments by name; set when the file declares any. */
+  experiments?: Record<string, ExperimentSpec>;
 }
 
 /** Where `up` sends the services' telemetry (OTEL_EXPORTER_OTLP_ENDPOINT and friends). */
@@ -274,3 +276,155 @@ export type ConfigSpec =
   | { name: string; external: boolean; environment: string }
   | { name: string; external: boolean; content: string }
   | { name: string; external: true };
+
+/**
+ * A chaos experiment (`x-flotilla.experiments.<name>`, or a file given to `flotilla chaos run`):
+ * a steady-state hypothesis checked before and after a method, a load driven during the method,
+ * and rollbacks run whatever happens. Durations stay in their Go-style text form (`30s`).
+ */
+export interface ExperimentSpec {
+  name: string;
+  description?: string;
+  /** Probes that must all hold before the method (else nothing is applied) and after it. */
+  hypothesis: ProbeSpec[];
+  /** Actions, each applied `at` its offset from the start of the method. */
+  method: ActionSpec[];
+  load?: LoadSpec;
+  /** Run after the after-check whatever happened; faults, pauses and network cuts are undone on their own. */
+  rollbacks: RollbackSpec[];
+  /** Wait this long after the method before checking the hypothesis again. Default `0s`. */
+  settle: string;
+}
+
+/** A probe: a named check of the steady state. */
+export type ProbeSpec = HttpProbeSpec | CollectorProbeSpec | CommandProbeSpec;
+
+/** An HTTP request, as a probe or as the load's request. */
+export interface HttpRequestSpec {
+  url: string;
+  /** Upper case; default GET. */
+  method: string;
+  /** Sent as is; a mapping in the file is sent as JSON (with content-type application/json unless a header sets one). */
+  body?: string;
+  headers: Record<string, string>;
+  /** Per request; default `5s`. */
+  timeout: string;
+}
+
+/** An HTTP call with the status, text or JSON it must answer. */
+export interface HttpProbeSpec {
+  kind: 'http';
+  /** `http` probes are named `http <METHOD> <url>` unless `name` is set. */
+  name: string;
+  request: HttpRequestSpec;
+  expect: {
+    /** Any of these statuses; default: any status below 400. */
+    status?: number[];
+    bodyContains?: string;
+    /** The response body parsed as JSON must contain this (objects: a subset of keys; arrays and scalars: equal). */
+    json?: unknown;
+  };
+}
+
+/** What a collector probe reads from the collector's RED metrics. */
+export type CollectorQueryKind = 'error_rate' | 'p50' | 'p95' | 'p99' | 'calls' | 'rate';
+
+/** A figure from the collector over a window, with a bound. */
+export interface CollectorProbeSpec {
+  kind: 'collector';
+  name: string;
+  query: CollectorQueryKind;
+  /** The service (RED of the requests it served); absent when `edge` is set. */
+  service?: string;
+  /** One operation (span name) of `service`. */
+  operation?: string;
+  /** The calls from `source` to `target`, as the caller saw them. */
+  edge?: { source: string; target: string };
+  /** How far back from the probe's time; Go-style duration, default `1m`. */
+  window: string;
+  /** The value must be strictly below this. */
+  below?: number;
+  /** The value must be strictly above this. */
+  above?: number;
+}
+
+/** A command run in a running container of a service. */
+export interface CommandProbeSpec {
+  kind: 'command';
+  name: string;
+  service: string;
+  /** 1-based; default 1. */
+  replica: number;
+  run: string[];
+  expect: { exitCode: number; stdoutContains?: string };
+  /** Default `30s`. */
+  timeout: string;
+}
+
+/** How long an action lasts: a duration, a number of load requests sent after it started, or until the experiment ends. */
+export type ActionLength = { duration: string } | { requests: number } | { until: 'end' };
+
+/** A fault through the mesh proxy named after `service` (Toxiproxy's toxic JSON). */
+export interface FaultActionSpec {
+  kind: 'fault';
+  service: string;
+  toxic: ToxicSpec;
+  /** Offset from the start of the method; default `0s`. */
+  at: string;
+  length: ActionLength;
+}
+
+/** A toxic as the mesh's Toxiproxy-compatible API takes it. */
+export interface ToxicSpec {
+  /** Default `chaos-<experiment>-<index>`: unique, so cleanup never removes someone else's toxic. */
+  name: string;
+  type: string;
+  stream: 'upstream' | 'downstream';
+  /** Probability from 0 to 1; default 1. */
+  toxicity: number;
+  attributes: Record<string, string | number | boolean>;
+}
+
+/** What can be done to a service's containers. */
+export type ContainerActionKind = 'kill' | 'pause' | 'unpause' | 'restart' | 'stop' | 'start';
+
+/** A container action on every replica of a service, or one. */
+export interface ContainerActionSpec {
+  kind: 'container';
+  service: string;
+  /** 1-based; absent: every replica. */
+  replica?: number;
+  action: ContainerActionKind;
+  /** For `kill`; default SIGKILL. */
+  signal?: string;
+  at: string;
+  /** For `pause` (then unpaused); other actions are done once and last what they last. */
+  length: ActionLength;
+}
+
+/** Cuts a service's containers off every network they are on, then reconnects them with the same aliases. */
+export interface NetworkActionSpec {
+  kind: 'network';
+  service: string;
+  replica?: number;
+  at: string;
+  length: ActionLength;
+}
+
+/** One step of a method. */
+export type ActionSpec = FaultActionSpec | ContainerActionSpec | NetworkActionSpec;
+
+/** One rollback: a container action, or a command run in a service's container. */
+export type RollbackSpec =
+  | { kind: 'container'; service: string; replica?: number; action: ContainerActionKind; signal?: string }
+  | { kind: 'command'; service: string; replica: number; run: string[]; timeout: string };
+
+/** Requests sent at a steady rate during the method; bounded by `rate × duration` and by time. */
+export interface LoadSpec {
+  request: HttpRequestSpec;
+  /** Requests per second. */
+  rate: number;
+  duration: string;
+  /** Requests in flight at most; default 8. */
+  concurrency: number;
+}

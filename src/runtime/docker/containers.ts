@@ -4,13 +4,13 @@
  * half-made container is removed, so the next run converges from a clean state.
  */
 import { RuntimeError } from '../../core/errors.js';
-import type { ContainerRequest, Driver, ExecOptions, LogLine, LogOptions, ObservedContainer } from '../driver.js';
+import type { ContainerRequest, Driver, ExecOptions, LogLine, LogOptions, NetworkAttachment, ObservedContainer } from '../driver.js';
 import type { DockerClient } from './client.js';
 import { additionalNetworks, containerCreateOptions, contentFiles } from './container-options.js';
 import { DockerErrorCode } from './errors.js';
 import { runExec } from './exec.js';
 import { readLogs } from './logs.js';
-import { containerFromInspect } from './observed.js';
+import { attachmentsFromInspect, containerFromInspect } from './observed.js';
 
 /** The Driver methods about containers. */
 export type ContainerOperations = Pick<
@@ -20,6 +20,12 @@ export type ContainerOperations = Pick<
   | 'startContainer'
   | 'stopContainer'
   | 'restartContainer'
+  | 'pauseContainer'
+  | 'unpauseContainer'
+  | 'killContainer'
+  | 'containerNetworks'
+  | 'disconnectNetwork'
+  | 'connectNetwork'
   | 'removeContainer'
   | 'containerLogs'
   | 'exec'
@@ -86,6 +92,54 @@ export function containerOperations(client: DockerClient): ContainerOperations {
 
     async restartContainer(id: string, timeoutSeconds: number): Promise<void> {
       await client.call(`restart container ${display(id)}`, () => docker.getContainer(id).restart({ t: timeoutSeconds }));
+    },
+
+    async pauseContainer(id: string): Promise<void> {
+      await client.call(`pause container ${display(id)}`, () => docker.getContainer(id).pause());
+    },
+
+    async unpauseContainer(id: string): Promise<void> {
+      // 409: not paused (or not running), so there is nothing to thaw.
+      await client.callOr(`unpause container ${display(id)}`, [409], undefined, () => docker.getContainer(id).unpause());
+    },
+
+    async killContainer(id: string, signal: string): Promise<void> {
+      await client.call(`send ${signal} to container ${display(id)}`, () => docker.getContainer(id).kill({ signal }));
+    },
+
+    async containerNetworks(id: string): Promise<NetworkAttachment[]> {
+      const info = await client.call(`inspect container ${display(id)}`, () => docker.getContainer(id).inspect());
+      return attachmentsFromInspect(info);
+    },
+
+    async disconnectNetwork(network: string, containerId: string): Promise<void> {
+      const action = `disconnect container ${display(containerId)} from network "${network}"`;
+      try {
+        await client.call(action, () => docker.getNetwork(network).disconnect({ Container: containerId, Force: true }));
+      } catch (error) {
+        // Already off the network (the Engine answers 500 or 404 with "is not connected"): what was asked for.
+        if (/is not connected/i.test((error as Error).message)) return;
+        throw error;
+      }
+    },
+
+    async connectNetwork(containerId: string, attachment: NetworkAttachment): Promise<void> {
+      const action = `connect container ${display(containerId)} to network "${attachment.network}"`;
+      const ipam = {
+        ...(attachment.ipv4Address !== undefined && { IPv4Address: attachment.ipv4Address }),
+        ...(attachment.ipv6Address !== undefined && { IPv6Address: attachment.ipv6Address }),
+      };
+      try {
+        await client.call(action, () =>
+          docker.getNetwork(attachment.network).connect({
+            Container: containerId,
+            EndpointConfig: { Aliases: attachment.aliases, ...(Object.keys(ipam).length > 0 && { IPAMConfig: ipam }) },
+          }),
+        );
+      } catch (error) {
+        if (/already exists in network|is already connected/i.test((error as Error).message)) return;
+        throw error;
+      }
     },
 
     containerLogs(id: string, options: LogOptions): AsyncIterable<LogLine> {

@@ -5,7 +5,7 @@
  * many containers a project has.
  */
 import type Dockerode from 'dockerode';
-import type { ContainerState, HealthState, ImageInfo, ObservedContainer, ObservedNetwork, ObservedVolume, PublishedPort } from '../driver.js';
+import type { ContainerState, HealthState, ImageInfo, NetworkAttachment, ObservedContainer, ObservedNetwork, ObservedVolume, PublishedPort } from '../driver.js';
 import { Label } from '../labels.js';
 
 const STATES: readonly ContainerState[] = ['created', 'running', 'paused', 'restarting', 'exited', 'dead', 'removing'];
@@ -50,6 +50,27 @@ export function containerFromInspect(info: Dockerode.ContainerInspectInfo): Obse
     labels,
     ports,
   };
+}
+
+/**
+ * The networks of an inspected container, sorted by name. The Engine lists the container's short id
+ * among its aliases and adds it again on connect, so it is left out.
+ */
+export function attachmentsFromInspect(info: Pick<Dockerode.ContainerInspectInfo, 'Id' | 'NetworkSettings'>): NetworkAttachment[] {
+  const shortId = info.Id.slice(0, 12);
+  const networks = (info.NetworkSettings?.Networks ?? {}) as Record<string, { Aliases?: unknown; IPAMConfig?: unknown }>;
+  return Object.entries(networks)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([network, endpoint]) => {
+      const aliases = Array.isArray(endpoint.Aliases) ? endpoint.Aliases.filter((alias): alias is string => typeof alias === 'string' && alias !== shortId) : [];
+      const ipam = (endpoint.IPAMConfig ?? {}) as { IPv4Address?: unknown; IPv6Address?: unknown };
+      return {
+        network,
+        aliases,
+        ...(typeof ipam.IPv4Address === 'string' && ipam.IPv4Address !== '' && { ipv4Address: ipam.IPv4Address }),
+        ...(typeof ipam.IPv6Address === 'string' && ipam.IPv6Address !== '' && { ipv6Address: ipam.IPv6Address }),
+      };
+    });
 }
 
 /** Published ports of a listed container (exposed-only ports have no PublicPort). */

@@ -13,6 +13,7 @@ import type {
   ImageInfo,
   LogLine,
   LogOptions,
+  NetworkAttachment,
   NetworkRequest,
   ObservedContainer,
   ObservedNetwork,
@@ -23,8 +24,13 @@ import type {
 import { Label } from '../labels.js';
 import { FakeOutput } from './fake-output.js';
 
+/** What a command run with exec does in a fake container: its exit code and output. */
+export type FakeExec = (container: ObservedContainer, command: string[]) => { exitCode: number; stdout?: string; stderr?: string };
+
 /** What a started container of a service does. */
 export type FakeBehaviour = { kind: 'run' } | { kind: 'unhealthy' } | { kind: 'exit'; code: number };
+
+const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15 };
 
 export class FakeDriver implements Driver {
   readonly endpoint = 'fake://';
@@ -37,6 +43,10 @@ export class FakeDriver implements Driver {
   readonly behaviour = new Map<string, FakeBehaviour>();
   /** What containers print (`output.write(id, text)`), read by containerLogs; and the event stream. */
   readonly output = new FakeOutput();
+  /** Networks each container is on, by container id (from the create request). */
+  readonly attachments = new Map<string, NetworkAttachment[]>();
+  /** What exec does; default: exit 0 and print nothing. */
+  execHandler: FakeExec | undefined;
   private nextId = 1;
 
   /** Makes `reference` name an image; `details` gives it labels and repo digests. */
@@ -158,6 +168,15 @@ export class FakeDriver implements Driver {
         .map((port) => ({ hostIp: port.hostIp ?? '0.0.0.0', hostPort: Number(port.published), containerPort: port.target, protocol: port.protocol })),
       ...(request.service.healthcheck && !request.service.healthcheck.disable ? { health: 'starting' as const } : {}),
     });
+    this.attachments.set(
+      id,
+      request.networks.map((network) => ({
+        network: network.name,
+        aliases: [...network.aliases],
+        ...(network.ipv4Address !== undefined && { ipv4Address: network.ipv4Address }),
+        ...(network.ipv6Address !== undefined && { ipv6Address: network.ipv6Address }),
+      })),
+    );
     return Promise.resolve(id);
   }
 
@@ -203,6 +222,51 @@ export class FakeDriver implements Driver {
     this.calls.pop();
   }
 
+  pauseContainer(id: string): Promise<void> {
+    const container = this.mustGet(id);
+    this.calls.push(`pause container ${container.name}`);
+    if (container.state !== 'running') return Promise.reject(new RuntimeError('CONTAINER_NOT_RUNNING', `container ${container.name} is not running`));
+    container.state = 'paused';
+    return Promise.resolve();
+  }
+
+  unpauseContainer(id: string): Promise<void> {
+    const container = this.mustGet(id);
+    this.calls.push(`unpause container ${container.name}`);
+    if (container.state === 'paused') container.state = 'running';
+    return Promise.resolve();
+  }
+
+  killContainer(id: string, signal: string): Promise<void> {
+    const container = this.mustGet(id);
+    this.calls.push(`kill container ${container.name} ${signal}`);
+    if (container.state !== 'running') return Promise.reject(new RuntimeError('CONTAINER_NOT_RUNNING', `container ${container.name} is not running`));
+    // Every signal ends a fake container: it has no handlers.
+    Object.assign(container, { state: 'exited', exitCode: 128 + (SIGNAL_NUMBERS[signal] ?? 9) });
+    this.emit('die', container);
+    return Promise.resolve();
+  }
+
+  containerNetworks(id: string): Promise<NetworkAttachment[]> {
+    this.mustGet(id);
+    return Promise.resolve((this.attachments.get(id) ?? []).map((attachment) => ({ ...attachment, aliases: [...attachment.aliases] })));
+  }
+
+  disconnectNetwork(network: string, containerId: string): Promise<void> {
+    const container = this.mustGet(containerId);
+    this.calls.push(`disconnect container ${container.name} from ${network}`);
+    this.attachments.set(containerId, (this.attachments.get(containerId) ?? []).filter((attachment) => attachment.network !== network));
+    return Promise.resolve();
+  }
+
+  connectNetwork(containerId: string, attachment: NetworkAttachment): Promise<void> {
+    const container = this.mustGet(containerId);
+    this.calls.push(`connect container ${container.name} to ${attachment.network} as ${attachment.aliases.join(',')}`);
+    const current = (this.attachments.get(containerId) ?? []).filter((existing) => existing.network !== attachment.network);
+    this.attachments.set(containerId, [...current, { ...attachment, aliases: [...attachment.aliases] }]);
+    return Promise.resolve();
+  }
+
   removeContainer(id: string): Promise<void> {
     const container = this.containers.get(id);
     if (container) this.calls.push(`remove container ${container.name}`);
@@ -234,9 +298,14 @@ export class FakeDriver implements Driver {
     return Promise.resolve(this.files.get(this.mustGet(id).name)?.get(path));
   }
 
-  exec(id: string, options: { command: string[] }): Promise<number> {
-    this.calls.push(`exec ${this.mustGet(id).name} ${options.command.join(' ')}`);
-    return Promise.resolve(0);
+  exec(id: string, options: { command: string[]; stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream }): Promise<number> {
+    const container = this.mustGet(id);
+    this.calls.push(`exec ${container.name} ${options.command.join(' ')}`);
+    if (container.state !== 'running') return Promise.reject(new RuntimeError('CONTAINER_NOT_RUNNING', `container ${container.name} is not running`));
+    const result = this.execHandler?.(container, options.command) ?? { exitCode: 0 };
+    if (result.stdout) options.stdout?.write(result.stdout);
+    if (result.stderr) options.stderr?.write(result.stderr);
+    return Promise.resolve(result.exitCode);
   }
 
   /** Events are raised for Flotilla containers only, as the docker driver's label filter does. */

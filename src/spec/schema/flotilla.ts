@@ -1,6 +1,7 @@
 /** The `x-flotilla` blocks: Flotilla's own settings, strict so a typo never goes unnoticed. */
 import * as z from 'zod';
 import { bool, duration, strictObject } from './common.js';
+import { experimentsSchema } from './experiments.js';
 import { testsSchema } from './tests.js';
 
 /** An absolute http:// or https:// URL, as OTLP/HTTP endpoints are written. */
@@ -18,6 +19,7 @@ const stackTelemetrySchema = z.union([strictObject({ endpoint: httpUrl.optional(
 export const stackFlotillaSchema = strictObject({
   wait_timeout: duration.optional(),
   telemetry: stackTelemetrySchema.optional(),
+  experiments: experimentsSchema.optional(),
 }).nullable();
 
 /** Per service: its test suites, and whether `up` points it at the collector. */
