@@ -25,3 +25,10 @@ export function parseHostPort(value: string, field: string): HostPort {
 export function formatHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
+
+/** Parses an upstream list, `host:port[,host:port…]` (the replicas behind one proxy); at least one. */
+export function parseUpstreams(value: string, field: string): HostPort[] {
+  const parts = value.split(',').map((part) => part.trim());
+  if (parts.some((part) => part === '')) throw badRequest(`${field}: "${value}" has an empty address in its list`);
+  return parts.map((part) => parseHostPort(part, field));
+}

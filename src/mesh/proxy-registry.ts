@@ -3,10 +3,14 @@
  * serialised, so two requests racing on one name cannot both create it; toxic changes do not go
  * through here and never wait on them.
  */
-import { parseHostPort } from './address.js';
+import { parseHostPort, parseUpstreams } from './address.js';
 import { badRequest, missingField, proxyExists, proxyNotFound } from './errors.js';
-import { TcpProxy, type TcpProxyPatch } from './tcp-proxy.js';
-import { createToxicCatalog, type ToxicCatalog } from './toxics/catalog.js';
+import { HttpProxy, parseResilience, type HttpProxyOptions } from './http/http-proxy.js';
+import { createMeshToxicCatalog } from './http/message-toxics.js';
+import type { ResilienceSettings } from './http/resilience.js';
+import { PROXY_KINDS, type MeshProxy, type ProxyKind, type ProxyPatch } from './mesh-proxy.js';
+import { TcpProxy } from './tcp-proxy.js';
+import type { ToxicCatalog } from './toxics/catalog.js';
 
 /** A proxy to create, as a client sends it. */
 export interface ProxyInput {
@@ -16,13 +20,23 @@ export interface ProxyInput {
   upstream?: string | undefined;
   /** `true` unless given. */
   enabled?: boolean | undefined;
+  /** Extension: `tcp` unless given. */
+  kind?: string | undefined;
+  /** Extension, HTTP proxies only: resilience settings (JSON; defaults fill what is not given). */
+  resilience?: unknown;
 }
+
+/** What every HTTP proxy of a registry shares: its telemetry, caller names, body bound. */
+export type HttpProxyDefaults = Pick<HttpProxyOptions, 'telemetry' | 'resolveCaller' | 'maxBodyBufferBytes' | 'maxSocketsPerReplica'>;
 
 /** How a registry is made. */
 export interface ProxyRegistryOptions {
+  /** Toxic types: the connection toxics plus the HTTP message toxics unless given. TCP proxies get only the connection-level ones. */
   catalog?: ToxicCatalog;
   bufferBytes?: number;
   random?: () => number;
+  /** Collaborators of the HTTP proxies. */
+  http?: HttpProxyDefaults;
 }
 
 /** Listen address for a proxy created without one. */
@@ -33,15 +47,21 @@ interface CheckedInput {
   listen: string;
   upstream: string;
   enabled: boolean;
+  kind: ProxyKind;
+  resilience: ResilienceSettings | undefined;
 }
 
 /** Toxiproxy's required fields and defaults; `where` says which item of a populate list failed. */
 function checkInput(input: ProxyInput, where = ''): CheckedInput {
   if (!input.name) throw missingField(`name${where}`);
   if (!input.upstream) throw missingField(`upstream${where}`);
-  const checked = { name: input.name, listen: input.listen || DEFAULT_LISTEN, upstream: input.upstream, enabled: input.enabled ?? true };
+  const kind = (input.kind ?? 'tcp') as ProxyKind;
+  if (!PROXY_KINDS.includes(kind)) throw badRequest(`kind${where}: "${input.kind}" is not one of ${PROXY_KINDS.join(', ')}`);
+  if (kind === 'tcp' && input.resilience !== undefined) throw badRequest(`resilience${where}: only HTTP proxies have resilience settings`);
+  const resilience = kind === 'http' && input.resilience !== undefined ? parseResilience(input.resilience) : undefined;
+  const checked = { name: input.name, listen: input.listen || DEFAULT_LISTEN, upstream: input.upstream, enabled: input.enabled ?? true, kind, resilience };
   parseHostPort(checked.listen, `listen${where}`);
-  parseHostPort(checked.upstream, `upstream${where}`);
+  parseUpstreams(checked.upstream, `upstream${where}`);
   return checked;
 }
 
@@ -49,29 +69,32 @@ function checkInput(input: ProxyInput, where = ''): CheckedInput {
 export class ProxyRegistry implements AsyncDisposable {
   /** The toxic types every proxy here accepts. */
   readonly catalog: ToxicCatalog;
-  private readonly proxies = new Map<string, TcpProxy>();
+  private readonly proxies = new Map<string, MeshProxy>();
+  private readonly connectionCatalog: ToxicCatalog;
   private readonly options: ProxyRegistryOptions;
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(options: ProxyRegistryOptions = {}) {
     this.options = options;
-    this.catalog = options.catalog ?? createToxicCatalog();
+    this.catalog = options.catalog ?? createMeshToxicCatalog();
+    // A message fault on a TCP proxy would be accepted and never applied: refuse it instead.
+    this.connectionCatalog = new Map([...this.catalog].filter(([, definition]) => definition.level === 'connection'));
   }
 
   /** Every proxy, in creation order. */
-  list(): TcpProxy[] {
+  list(): MeshProxy[] {
     return [...this.proxies.values()];
   }
 
   /** The proxy of that name; 404 otherwise. */
-  get(name: string): TcpProxy {
+  get(name: string): MeshProxy {
     const proxy = this.proxies.get(name);
     if (!proxy) throw proxyNotFound(name);
     return proxy;
   }
 
   /** Creates a proxy and, unless `enabled: false`, starts it. 409 if the name is taken. */
-  async create(input: ProxyInput): Promise<TcpProxy> {
+  async create(input: ProxyInput): Promise<MeshProxy> {
     const checked = checkInput(input);
     return this.exclusive(async () => {
       if (this.proxies.has(checked.name)) throw proxyExists(checked.name);
@@ -82,7 +105,7 @@ export class ProxyRegistry implements AsyncDisposable {
   }
 
   /** Updates a proxy's listen, upstream or enabled fields. */
-  update(name: string, patch: TcpProxyPatch): Promise<TcpProxy> {
+  update(name: string, patch: ProxyPatch): Promise<MeshProxy> {
     return this.exclusive(async () => {
       const proxy = this.get(name);
       await proxy.update(patch);
@@ -104,7 +127,7 @@ export class ProxyRegistry implements AsyncDisposable {
    * with the same listen and upstream as an existing one is kept as it is (toxics included),
    * otherwise the existing one is stopped and replaced.
    */
-  async populate(inputs: readonly ProxyInput[]): Promise<TcpProxy[]> {
+  async populate(inputs: readonly ProxyInput[]): Promise<MeshProxy[]> {
     const checked = inputs.map((input, index) => checkInput(input, ` at proxy ${index + 1}`));
     const names = new Set<string>();
     for (const item of checked) {
@@ -112,10 +135,11 @@ export class ProxyRegistry implements AsyncDisposable {
       names.add(item.name);
     }
     return this.exclusive(async () => {
-      const result: TcpProxy[] = [];
+      const result: MeshProxy[] = [];
       for (const item of checked) {
         const existing = this.proxies.get(item.name);
-        if (existing && existing.listen === item.listen && existing.upstream === item.upstream) {
+        if (existing && existing.kind === item.kind && existing.listen === item.listen && existing.upstream === item.upstream) {
+          if (existing instanceof HttpProxy && item.resilience) existing.configure(item.resilience);
           result.push(existing);
           continue;
         }
@@ -154,17 +178,37 @@ export class ProxyRegistry implements AsyncDisposable {
     await this.close();
   }
 
-  private async start(input: CheckedInput): Promise<TcpProxy> {
-    const proxy = new TcpProxy({
+  private async start(input: CheckedInput): Promise<MeshProxy> {
+    const proxy = input.kind === 'http' ? this.httpProxy(input) : this.tcpProxy(input);
+    if (input.enabled) await proxy.enable();
+    return proxy;
+  }
+
+  private httpProxy(input: CheckedInput): HttpProxy {
+    const defaults = this.options.http ?? {};
+    return new HttpProxy({
       name: input.name,
       listen: input.listen,
       upstream: input.upstream,
       catalog: this.catalog,
+      ...(input.resilience ? { resilience: input.resilience } : {}),
+      ...(defaults.telemetry ? { telemetry: defaults.telemetry } : {}),
+      ...(defaults.resolveCaller ? { resolveCaller: defaults.resolveCaller } : {}),
+      ...(defaults.maxBodyBufferBytes === undefined ? {} : { maxBodyBufferBytes: defaults.maxBodyBufferBytes }),
+      ...(defaults.maxSocketsPerReplica === undefined ? {} : { maxSocketsPerReplica: defaults.maxSocketsPerReplica }),
+      ...(this.options.random === undefined ? {} : { random: this.options.random }),
+    });
+  }
+
+  private tcpProxy(input: CheckedInput): TcpProxy {
+    return new TcpProxy({
+      name: input.name,
+      listen: input.listen,
+      upstream: input.upstream,
+      catalog: this.connectionCatalog,
       ...(this.options.bufferBytes === undefined ? {} : { bufferBytes: this.options.bufferBytes }),
       ...(this.options.random === undefined ? {} : { random: this.options.random }),
     });
-    if (input.enabled) await proxy.enable();
-    return proxy;
   }
 
   /** Runs `task` after every earlier change has finished. */

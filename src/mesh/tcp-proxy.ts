@@ -4,9 +4,10 @@
  * closes every connection (Toxiproxy's "down"); enabling it listens again on the same address.
  */
 import net, { type AddressInfo, type Server, type Socket } from 'node:net';
-import { formatHostPort, parseHostPort, type HostPort } from './address.js';
+import { formatHostPort, parseHostPort, parseUpstreams, type HostPort } from './address.js';
 import { Connection, type ConnectionInfo } from './connection.js';
-import { listenFailed } from './errors.js';
+import { badRequest, listenFailed } from './errors.js';
+import type { MeshProxy, ProxyJson, ProxyPatch } from './mesh-proxy.js';
 import { ToxicCollection } from './toxic-collection.js';
 import { createToxicCatalog, type ToxicCatalog } from './toxics/catalog.js';
 
@@ -18,7 +19,7 @@ export interface TcpProxyOptions {
   name: string;
   /** `host:port` to listen on; port 0 picks a free one, and `listen` then reports it. */
   listen: string;
-  /** `host:port` to connect each client to. */
+  /** `host:port` to connect each client to; a comma-separated list takes turns (round robin per connection). */
   upstream: string;
   /** The toxic types accepted; the built-in connection toxics unless given. */
   catalog?: ToxicCatalog;
@@ -29,11 +30,7 @@ export interface TcpProxyOptions {
 }
 
 /** A change to a proxy: Toxiproxy's `POST /proxies/{name}` body. */
-export interface TcpProxyPatch {
-  listen?: string | undefined;
-  upstream?: string | undefined;
-  enabled?: boolean | undefined;
-}
+export type TcpProxyPatch = ProxyPatch;
 
 /** Counters over the proxy's life. */
 export interface TcpProxyStats {
@@ -50,21 +47,17 @@ export interface TcpProxyStats {
   sentDown: number;
 }
 
-/** The JSON Toxiproxy returns for a proxy (without its toxics). */
-export interface ProxyJson {
-  name: string;
-  listen: string;
-  upstream: string;
-  enabled: boolean;
-}
+export type { ProxyJson } from './mesh-proxy.js';
 
 /** A named TCP proxy with its toxics. Not listening until `enable()`. */
-export class TcpProxy implements AsyncDisposable {
+export class TcpProxy implements MeshProxy {
   readonly name: string;
+  readonly kind = 'tcp' as const;
   readonly toxics: ToxicCollection;
   private listenAddress: string;
   private upstreamAddress: string;
-  private upstreamTarget: HostPort;
+  private upstreamTargets: HostPort[];
+  private nextUpstream = 0;
   private server: Server | undefined;
   private readonly connections = new Set<Connection>();
   private readonly bufferBytes: number;
@@ -77,7 +70,7 @@ export class TcpProxy implements AsyncDisposable {
     this.name = options.name;
     this.listenAddress = options.listen;
     this.upstreamAddress = options.upstream;
-    this.upstreamTarget = parseHostPort(options.upstream, 'upstream');
+    this.upstreamTargets = parseUpstreams(options.upstream, 'upstream');
     this.toxics = new ToxicCollection(options.catalog ?? createToxicCatalog());
     this.bufferBytes = options.bufferBytes ?? DEFAULT_BUFFER_BYTES;
     this.random = options.random ?? Math.random;
@@ -139,16 +132,17 @@ export class TcpProxy implements AsyncDisposable {
    * its connections); `enabled` then starts or stops it. Addresses are checked before anything changes.
    */
   async update(patch: TcpProxyPatch): Promise<void> {
+    if (patch.resilience !== undefined) throw badRequest('resilience: only HTTP proxies have resilience settings');
     const listen = patch.listen ?? this.listenAddress;
     const upstream = patch.upstream ?? this.upstreamAddress;
     const enabled = patch.enabled ?? this.enabled;
     parseHostPort(listen, 'listen');
-    const target = parseHostPort(upstream, 'upstream');
+    const targets = parseUpstreams(upstream, 'upstream');
     if (listen !== this.listenAddress || upstream !== this.upstreamAddress) {
       await this.disable();
       this.listenAddress = listen;
       this.upstreamAddress = upstream;
-      this.upstreamTarget = target;
+      this.upstreamTargets = targets;
     }
     if (enabled) await this.enable();
     else await this.disable();
@@ -182,7 +176,8 @@ export class TcpProxy implements AsyncDisposable {
       return;
     }
     this.totals.accepted++;
-    const upstream = net.connect({ host: this.upstreamTarget.host || '127.0.0.1', port: this.upstreamTarget.port, allowHalfOpen: true, noDelay: true });
+    const target = this.upstreamTargets[this.nextUpstream++ % this.upstreamTargets.length] as HostPort;
+    const upstream = net.connect({ host: target.host || '127.0.0.1', port: target.port, allowHalfOpen: true, noDelay: true });
     const connection = new Connection({
       id: this.nextId++,
       client,

@@ -9,7 +9,7 @@ import * as z from 'zod';
 import { FLOTILLA_VERSION } from '../core/version.js';
 import { badRequest, MeshError } from './errors.js';
 import type { ProxyRegistry } from './proxy-registry.js';
-import type { ProxyJson, TcpProxy } from './tcp-proxy.js';
+import type { MeshProxy, ProxyJson } from './mesh-proxy.js';
 import { describeIssues, toxicToJson, type ToxicJson } from './toxic-collection.js';
 
 /** Toxiproxy's default API port. */
@@ -29,6 +29,9 @@ const proxyBody = z.object({
   listen: z.string().optional(),
   upstream: z.string().optional(),
   enabled: z.boolean().optional(),
+  // Extensions: Toxiproxy clients never send them, so their proxies stay TCP with default settings.
+  kind: z.string().optional(),
+  resilience: z.unknown().optional(),
 });
 const populateBody = z.array(proxyBody);
 const attributesBody = z.record(z.string(), z.unknown());
@@ -57,7 +60,7 @@ function parseBody<T>(schema: z.ZodType<T>, raw: unknown): T {
   return parsed.data;
 }
 
-function proxyJson(proxy: TcpProxy): ProxyWithToxicsJson {
+function proxyJson(proxy: MeshProxy): ProxyWithToxicsJson {
   return { ...proxy.toJSON(), toxics: proxy.toxics.list().map(toxicToJson) };
 }
 
@@ -129,9 +132,10 @@ export function createToxiproxyApp(options: ToxiproxyAppOptions): FastifyInstanc
   app.get<Named>('/proxies/:proxy', (request) => proxyJson(registry.get(request.params.proxy)));
 
   const updateProxy = async (request: { params: { proxy: string }; body: unknown }): Promise<ProxyWithToxicsJson> => {
-    registry.get(request.params.proxy);
-    const { listen, upstream, enabled } = parseBody(proxyBody, request.body);
-    return proxyJson(await registry.update(request.params.proxy, { listen, upstream, enabled }));
+    const proxy = registry.get(request.params.proxy);
+    const { listen, upstream, enabled, kind, resilience } = parseBody(proxyBody, request.body);
+    if (kind !== undefined && kind !== proxy.kind) throw badRequest(`kind: a proxy's kind cannot change (it is ${proxy.kind}); delete it and create it again`);
+    return proxyJson(await registry.update(request.params.proxy, { listen, upstream, enabled, resilience }));
   };
   app.post<Named>('/proxies/:proxy', updateProxy);
   app.patch<Named>('/proxies/:proxy', updateProxy);

@@ -1,0 +1,145 @@
+/**
+ * The entry a mesh proxy container runs: the proxies of one service (HTTP and TCP listeners in
+ * front of its replicas), its control API, and its telemetry, from one validated config. Run as a
+ * program, it reads the config as JSON from the file named by its first argument or from
+ * FLOTILLA_MESH_CONFIG, and stops cleanly on SIGTERM/SIGINT.
+ */
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import * as z from 'zod';
+import { UsageError } from '../core/errors.js';
+import { formatHostPort, parseHostPort } from './address.js';
+import { describeIssues } from './toxic-collection.js';
+import { resilienceSchema } from './http/resilience.js';
+import { createOtlpTelemetry, noTelemetry, type MeshTelemetry } from './http/telemetry/recorder.js';
+import { ProxyRegistry } from './proxy-registry.js';
+import type { MeshProxy } from './mesh-proxy.js';
+import { startToxiproxyApi, TOXIPROXY_DEFAULT_PORT, type StartedToxiproxyApi } from './toxiproxy-api.js';
+
+const hostPort = z.string().refine((value) => {
+  try {
+    parseHostPort(value, 'upstream');
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be host:port');
+
+/** The config of one service's mesh proxy. */
+export const meshProxyConfigSchema = z.strictObject({
+  /** The service behind the proxy: the callee in every span. */
+  service: z.string().min(1),
+  /** The callee's version, recorded on its spans and metrics. */
+  version: z.string().default('unknown'),
+  /** Address the listeners bind; every interface (a container's) unless given. */
+  host: z.string().default('0.0.0.0'),
+  listeners: z
+    .array(
+      z.strictObject({
+        /** 0 picks a free port (tests). */
+        port: z.number().int().min(0).max(65535),
+        kind: z.enum(['http', 'tcp']),
+        upstreams: z.array(hostPort).min(1),
+        /** The proxy's name in the API; `<service>-<port>` unless given. */
+        name: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+        /** HTTP only. */
+        resilience: resilienceSchema.optional(),
+      }),
+    )
+    .min(1),
+  api: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(TOXIPROXY_DEFAULT_PORT) }).prefault({}),
+  /** OTLP/HTTP collector base URL; no telemetry is sent without it. */
+  collector: z.url({ protocol: /^https?$/ }).optional(),
+  /** Caller IP → service name; unknown callers are `unknown`. */
+  callers: z.record(z.string(), z.string()).default({}),
+});
+
+/** The config as written (defaults optional). */
+export type MeshProxyConfigInput = z.input<typeof meshProxyConfigSchema>;
+
+/** The config with every default applied. */
+export type MeshProxyConfig = z.output<typeof meshProxyConfigSchema>;
+
+/** A running mesh proxy; dispose it (or `close()`) to stop everything. */
+export interface RunningMeshProxy extends AsyncDisposable {
+  readonly config: MeshProxyConfig;
+  readonly registry: ProxyRegistry;
+  readonly api: StartedToxiproxyApi;
+  /** The proxies, in listener order. */
+  readonly proxies: readonly MeshProxy[];
+  readonly telemetry: MeshTelemetry;
+  close(): Promise<void>;
+}
+
+/** Validates a config; a UsageError names every bad field. */
+export function parseMeshProxyConfig(input: unknown): MeshProxyConfig {
+  const parsed = meshProxyConfigSchema.safeParse(input);
+  if (!parsed.success) throw new UsageError(`invalid mesh proxy config: ${describeIssues(parsed.error.issues, '')}`);
+  const config = parsed.data;
+  const names = new Set<string>();
+  for (const listener of config.listeners) {
+    if (listener.kind === 'tcp' && listener.resilience) throw new UsageError(`invalid mesh proxy config: listener on port ${listener.port}: resilience applies to http listeners only`);
+    const name = listener.name ?? `${config.service}-${listener.port}`;
+    if (names.has(name)) throw new UsageError(`invalid mesh proxy config: two listeners are named "${name}"; give them distinct ports or names`);
+    names.add(name);
+  }
+  return config;
+}
+
+/** Starts the proxies of one service, its API and its telemetry. */
+export async function runMeshProxy(input: MeshProxyConfigInput | MeshProxyConfig): Promise<RunningMeshProxy> {
+  const config = parseMeshProxyConfig(input);
+  const telemetry = config.collector ? createOtlpTelemetry({ service: config.service, version: config.version, endpoint: config.collector }) : noTelemetry;
+  const callers = new Map(Object.entries(config.callers));
+  const registry = new ProxyRegistry({ http: { telemetry, resolveCaller: (ip) => callers.get(ip) ?? 'unknown' } });
+  let api: StartedToxiproxyApi | undefined;
+  try {
+    const proxies = await registry.populate(
+      config.listeners.map((listener) => ({
+        name: listener.name ?? `${config.service}-${listener.port}`,
+        listen: formatHostPort(config.host, listener.port),
+        upstream: listener.upstreams.join(','),
+        kind: listener.kind,
+        ...(listener.resilience ? { resilience: listener.resilience } : {}),
+      })),
+    );
+    api = await startToxiproxyApi({ registry, host: config.api.host, port: config.api.port });
+    const started = api;
+    const close = async (): Promise<void> => {
+      await started.close();
+      await registry.close();
+      await telemetry.close();
+    };
+    return { config, registry, api: started, proxies, telemetry, close, [Symbol.asyncDispose]: close };
+  } catch (error) {
+    await api?.close();
+    await registry.close();
+    await telemetry.close();
+    throw error;
+  }
+}
+
+/** Reads the config as a program: a JSON file named by the first argument, or FLOTILLA_MESH_CONFIG. */
+function configFromProcess(): unknown {
+  const file = process.argv[2];
+  const text = file ? readFileSync(file, 'utf8') : process.env.FLOTILLA_MESH_CONFIG;
+  if (!text) throw new UsageError('no mesh proxy config: pass a JSON file as the first argument or set FLOTILLA_MESH_CONFIG');
+  return JSON.parse(text) as unknown;
+}
+
+async function main(): Promise<void> {
+  const running = await runMeshProxy(configFromProcess() as MeshProxyConfigInput);
+  process.stderr.write(`${JSON.stringify({ msg: 'mesh proxy started', service: running.config.service, api: running.api.url, proxies: running.proxies.map((proxy) => proxy.toJSON()) })}\n`);
+  const stop = (): void => {
+    void running.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  });
+}
