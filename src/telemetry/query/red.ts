@@ -19,9 +19,13 @@ export interface RedReport {
   operations: RedStats[];
 }
 
-// SERVER spans only: the requests a service answered, measured by the service itself.
+// SERVER spans only: the requests a service answered, measured by the service itself. The mesh
+// proxy answers for its service too (a SERVER span under scope flotilla.mesh); when the service is
+// instrumented, its own SERVER span is the proxy's child and the same request: counted once, its own.
 const SAMPLES = `SELECT service, name, duration_ns, status = 'ERROR'
-  FROM spans WHERE kind = 'SERVER' AND start_ns >= @since AND start_ns < @until`;
+  FROM spans s WHERE kind = 'SERVER' AND start_ns >= @since AND start_ns < @until
+    AND NOT (scope_name = 'flotilla.mesh'
+      AND EXISTS (SELECT 1 FROM spans c WHERE c.trace_id = s.trace_id AND c.parent_span_id = s.span_id AND c.kind = 'SERVER'))`;
 
 /** RED of the requests that started in the window, per service and per operation, sorted by name. */
 export function red(store: TelemetryStore, window: RequiredWindow): RedReport {

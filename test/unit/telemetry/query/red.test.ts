@@ -42,4 +42,18 @@ describe('red', () => {
     store.insertSpans([span({ traceId: 't', spanId: 's', service: 'x', kind: 'CONSUMER', name: 'op', startMs: 0, durationMs: 1 })]);
     expect(red(store, { since: T0, until: T0 + 1_000 })).toEqual({ services: [], operations: [] });
   });
+
+  it('counts a request once when the mesh proxy and the instrumented service both answer it', () => {
+    const store = tempStore();
+    const mesh = { name: 'flotilla.mesh', version: '1' };
+    store.insertSpans([
+      // Through the mesh to an instrumented service: the proxy's SERVER span, then the service's own.
+      span({ traceId: 't1', spanId: 'p1', service: 'inventory', kind: 'SERVER', name: 'POST /reservations', startMs: 0, durationMs: 9, scope: mesh }),
+      span({ traceId: 't1', spanId: 's1', parentSpanId: 'p1', service: 'inventory', kind: 'SERVER', name: 'POST /reservations', startMs: 1, durationMs: 7 }),
+      // Through the mesh to a service with no instrumentation: the proxy's span is all there is.
+      span({ traceId: 't2', spanId: 'p2', service: 'legacy', kind: 'SERVER', name: 'GET /', startMs: 2, durationMs: 3, scope: mesh }),
+    ]);
+    const report = red(store, { since: T0, until: T0 + 1_000 });
+    expect(report.services.map((line) => [line.service, line.calls, line.p50Ms])).toEqual([['inventory', 1, 7], ['legacy', 1, 3]]);
+  });
 });
