@@ -135,6 +135,8 @@ program
   .option('--retention-records <n>', 'keep at most this many records of each kind', parseCount, 10_000_000)
   .option('--retention-size <size>', 'keep the data under this size on disk (500MB, 10GB)', '5GB')
   .option('--no-agent', 'do not ship the local Engine’s container logs')
+  .option('--mesh-port <port>', 'port of the mesh API (Toxiproxy-compatible, always 127.0.0.1)', parsePort, 8474)
+  .option('--no-mesh', 'do not serve the mesh API')
   .addOption(output(['text', 'json'], 'text'))
   .action(lazy(() => import('./commands/serve.js')));
 
@@ -210,6 +212,52 @@ chaos
   .option('--file <path>', 'a YAML file of experiments (repeatable)', collect, [])
   .addOption(output(['text', 'json'], 'text'))
   .action(lazy(() => import('./commands/chaos.js'), 'ls'));
+
+const fault = program
+  .command('fault')
+  .description('add, list and remove faults on meshed services, through the mesh API of `flotilla serve` (FLOTILLA_MESH_API, else 127.0.0.1:8474)');
+
+fault
+  .command('add')
+  .description('add a fault (a Toxiproxy toxic) to every proxy of a service')
+  .argument('<service>', 'a meshed service (S or PROJECT.S) or one of its proxies (S-PORT)')
+  .argument('<type>', 'latency, bandwidth, slicer, reset_peer, timeout, limit_data, http_abort, http_drop, http_duplicate or http_delay')
+  .option('--name <name>', 'the fault’s name (default: TYPE_STREAM)')
+  .addOption(new Option('--stream <stream>', 'the direction it acts on').choices(['upstream', 'downstream']).default('downstream'))
+  .option('--toxicity <probability>', 'the share of connections (or requests) it applies to, 0 to 1', '1')
+  .option('--attr <key=value>', 'an attribute of the type, such as latency=100 (repeatable)', collect, [])
+  .addOption(output(['text', 'json'], 'text'))
+  .action(lazy(() => import('./commands/fault.js'), 'add'));
+
+fault
+  .command('ls')
+  .description('list the faults on every meshed service, or on one')
+  .argument('[service]', 'only this service')
+  .addOption(output(['text', 'json'], 'text'))
+  .action(lazy(() => import('./commands/fault.js'), 'ls'));
+
+fault
+  .command('rm')
+  .description('remove a fault from a service')
+  .argument('<service>', 'the service (or proxy) it is on')
+  .argument('<name>', 'the fault’s name, as `fault ls` shows it')
+  .addOption(output(['text', 'json'], 'text'))
+  .action(lazy(() => import('./commands/fault.js'), 'rm'));
+
+fault
+  .command('reset')
+  .description('remove every fault and enable every proxy, on every meshed service')
+  .addOption(output(['text', 'json'], 'text'))
+  .action(lazy(() => import('./commands/fault.js'), 'reset'));
+
+program
+  .command('mesh')
+  .description('the service mesh')
+  .command('api')
+  .description('serve the mesh control plane alone (Toxiproxy-compatible, 127.0.0.1 only), as `flotilla serve` does')
+  .option('--port <port>', 'port of the API', parsePort, 8474)
+  .addOption(output(['text', 'json'], 'text'))
+  .action(lazy(() => import('./commands/mesh-api.js')));
 
 /** Commands export `run(...args, options, global)`; a command's module loads only when it runs. */
 function lazy(load: () => Promise<{ run: (...args: never[]) => Promise<number> }>, variant?: string) {

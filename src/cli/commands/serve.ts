@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import pc from 'picocolors';
-import { ExitCode, UsageError } from '../../core/errors.js';
+import { ExitCode, FlotillaError, UsageError } from '../../core/errors.js';
+import type { StartedControlPlane } from '../../mesh/control-plane.js';
+import { TOXIPROXY_DEFAULT_PORT } from '../../mesh/toxiproxy-api.js';
 import { startCollector, userStateDir, type CollectorHandle } from '../../server/index.js';
 import { tryParseDuration } from '../../spec/duration.js';
 import { superviseAgent } from '../agent-supervisor.js';
@@ -14,6 +16,10 @@ interface ServeCliOptions {
   retentionRecords: number;
   retentionSize: string;
   agent: boolean;
+  /** Port of the mesh control plane (Toxiproxy-compatible API, 127.0.0.1 only); 8474 when not given. */
+  meshPort?: number;
+  /** false with --no-mesh: no mesh control plane. */
+  mesh?: boolean;
   output: 'text' | 'json';
 }
 
@@ -21,8 +27,9 @@ interface ServeCliOptions {
 const PROGRESS_EVERY_MS = 10_000;
 
 /**
- * `flotilla serve`: the collector (OTLP/HTTP on 4318 and the query API) and, unless --no-agent,
- * an agent shipping the logs of the local Engine's containers to it. Runs until SIGINT/SIGTERM.
+ * `flotilla serve`: the collector (OTLP/HTTP on 4318 and the query API), unless --no-mesh the mesh
+ * control plane (Toxiproxy-compatible, 127.0.0.1:8474), and unless --no-agent an agent shipping
+ * the logs of the local Engine's containers to the collector. Runs until SIGINT/SIGTERM.
  */
 export async function run(options: ServeCliOptions): Promise<number> {
   const maxAgeMs = tryParseDuration(options.retentionAge.replace(/(\d+)d/g, (_, days: string) => `${Number(days) * 24}h`));
@@ -68,6 +75,8 @@ export async function run(options: ServeCliOptions): Promise<number> {
     listening: collector.listening, url: collector.url, dataDir,
   });
 
+  const mesh = options.mesh === false ? undefined : await startMesh(options.meshPort ?? TOXIPROXY_DEFAULT_PORT, say);
+
   const agent = options.agent
     ? superviseAgent({
       endpoint: collector.url,
@@ -87,9 +96,35 @@ export async function run(options: ServeCliOptions): Promise<number> {
   if (fatal) say('failed', `${pc.red('The collector cannot go on:')} ${fatal.message}`, { message: fatal.message });
   say('stopping', 'Stopping: the agent first, then the collector (what it accepted is committed)', {});
   await agent?.stop();
+  await mesh?.close();
   await collector.close();
   say('stopped', 'Stopped', { stats: collector.app.ingest.counters(), agentRestarts: agent?.restarts ?? 0 });
   return fatal ? ExitCode.failed : ExitCode.ok;
+}
+
+/**
+ * The mesh control plane over every proxy container of the Engine. It is an extra: a port already
+ * taken (another serve, a Toxiproxy) is reported and the collector runs on without it.
+ */
+async function startMesh(port: number, say: (event: string, text: string, fields: Record<string, unknown>) => void): Promise<StartedControlPlane | undefined> {
+  const [{ startControlPlane }, { driverDiscovery }, { createDockerDriver }] = await Promise.all([
+    import('../../mesh/control-plane.js'),
+    import('../../mesh/control-plane-discovery.js'),
+    import('../../runtime/docker/index.js'),
+  ]);
+  try {
+    const mesh = await startControlPlane({
+      port,
+      discovery: driverDiscovery(createDockerDriver({ env: process.env })),
+      onInternalError: (error) => say('error', `${pc.red('mesh API error')} ${(error as Error).stack ?? String(error)}`, { message: (error as Error).message }),
+    });
+    say('mesh-listening', `Mesh API (Toxiproxy-compatible) on ${mesh.url}: the proxies of every meshed service on this Engine; \`flotilla fault\` talks to it`, { url: mesh.url });
+    return mesh;
+  } catch (error) {
+    const hint = error instanceof FlotillaError && error.hint ? ` ${error.hint}` : '';
+    say('mesh-failed', `${pc.yellow('warning')} the mesh API is not running: ${(error as Error).message}.${hint}`, { message: (error as Error).message });
+    return undefined;
+  }
 }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };

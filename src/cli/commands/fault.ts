@@ -1,0 +1,264 @@
+/**
+ * `flotilla fault add|ls|rm|reset`: faults (Toxiproxy toxics) on meshed services, through the mesh
+ * control plane that `flotilla serve` runs (FLOTILLA_MESH_API, else http://127.0.0.1:8474).
+ * Confirmations go to stderr; the list and every `-o json` answer to stdout.
+ */
+import pc from 'picocolors';
+import { ExitCode, UsageError } from '../../core/errors.js';
+import { connectionToxics } from '../../mesh/toxics/catalog.js';
+import { httpMessageToxics } from '../../mesh/http/message-toxics.js';
+import { didYouMean } from '../../spec/suggest.js';
+import type { GlobalOptions } from '../context.js';
+import { meshClientFromEnv, type MeshClient, type MeshProxyJson, type MeshToxicJson, type MeshToxicRequest } from '../mesh-client.js';
+import { renderTable } from '../output/table.js';
+
+/** `fault add` flags, as commander gives them. */
+export interface FaultAddOptions {
+  name?: string;
+  stream?: string;
+  toxicity?: string;
+  attr?: string[];
+  output?: 'text' | 'json';
+}
+
+/** `fault ls`, `rm` and `reset` flags. */
+export interface FaultOutputOptions {
+  output?: 'text' | 'json';
+}
+
+/** Fault types: Toxiproxy's connection toxics, then the mesh's HTTP message faults. */
+export const FAULT_TYPES: readonly string[] = [...Object.keys(connectionToxics), ...Object.keys(httpMessageToxics)];
+
+const SCHEMAS = new Map(Object.entries({ ...connectionToxics, ...httpMessageToxics }).map(([type, definition]) => [type, definition.attributes]));
+
+/** A parsed `fault add`. */
+export interface FaultAdd {
+  service: string;
+  toxic: MeshToxicRequest;
+}
+
+/** `key=value` pairs to attributes; a value that reads as a number is one. */
+export function parseAttributes(pairs: readonly string[]): Record<string, string | number> {
+  const attributes: Record<string, string | number> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new UsageError(`--attr "${pair}": expected key=value, such as latency=100`);
+    const key = pair.slice(0, at).trim();
+    const raw = pair.slice(at + 1).trim();
+    if (key in attributes) throw new UsageError(`--attr ${key} is given twice`);
+    attributes[key] = /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
+  }
+  return attributes;
+}
+
+/** Checks a `fault add` before anything is sent: type, stream, toxicity and the type's attributes. */
+export function parseFaultAdd(service: string, type: string, options: FaultAddOptions): FaultAdd {
+  if (!service.trim()) throw new UsageError('the service is empty');
+  const schema = SCHEMAS.get(type);
+  if (!schema) throw new UsageError(`unknown fault type "${type}"${didYouMean(type, FAULT_TYPES)}`, { hint: `Types: ${FAULT_TYPES.join(', ')}.` });
+  const stream = options.stream ?? 'downstream';
+  if (stream !== 'upstream' && stream !== 'downstream') throw new UsageError(`--stream "${stream}": expected upstream or downstream`);
+  let toxicity = 1;
+  if (options.toxicity !== undefined) {
+    toxicity = Number(options.toxicity);
+    if (options.toxicity.trim() === '' || !Number.isFinite(toxicity) || toxicity < 0 || toxicity > 1) {
+      throw new UsageError(`--toxicity "${options.toxicity}": expected a probability from 0 to 1, such as 0.2`);
+    }
+  }
+  if (options.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(options.name)) {
+    throw new UsageError(`--name "${options.name}": use letters, digits, '.', '_' and '-'`);
+  }
+  const attributes = parseAttributes(options.attr ?? []);
+  // The mesh checks again; checking here names the flag and suggests the key before anything is sent.
+  const checked = schema.safeParse(attributes);
+  if (!checked.success) {
+    const keys = Object.keys((schema as { shape?: Record<string, unknown> }).shape ?? {});
+    const unknown = Object.keys(attributes).find((key) => !keys.includes(key));
+    const problems = checked.error.issues.map((issue) => {
+      const message = issue.message.replace(/^Invalid input: expected (\w+), received undefined$/, 'required (a $1)');
+      return issue.path.length > 0 ? `--attr ${issue.path.map(String).join('.')}: ${message}` : message;
+    });
+    throw new UsageError(`${type}: ${problems.join('; ')}${unknown ? didYouMean(unknown, keys) : ''}`, {
+      hint: keys.length > 0 ? `${type} takes: ${keys.join(', ')}.` : `${type} takes no attributes.`,
+    });
+  }
+  return { service, toxic: { ...(options.name !== undefined && { name: options.name }), type, stream, toxicity, attributes } };
+}
+
+/** A proxy of the list with its public name. */
+export interface NamedProxy {
+  name: string;
+  proxy: MeshProxyJson;
+}
+
+/** Whether `name` is one the contract gives the proxies of `service`: `S` or `S-<port>`. */
+function ownedBy(service: string, name: string): boolean {
+  return name === service || (name.startsWith(`${service}-`) && /^\d+$/.test(name.slice(service.length + 1)));
+}
+
+/**
+ * The proxies `target` means: a proxy name as listed, or a service (`S` or `P.S`) for every proxy
+ * of it (`S`, `S-<port>`). `project` (from -p) narrows to one project.
+ */
+export function selectProxies(target: string, proxies: Record<string, MeshProxyJson>, project?: string): NamedProxy[] {
+  const all = Object.entries(proxies).map(([name, proxy]) => ({ name, proxy }));
+  const inProject = all.filter(({ proxy }) => project === undefined || proxy.project === undefined || proxy.project === project);
+  const exact = inProject.filter(({ name, proxy }) => name === target || (proxy.project !== undefined && `${proxy.project}.${baseName(name, proxy)}` === target));
+  if (exact.length > 0) return exact;
+  const byService = inProject.filter(({ name, proxy }) => {
+    const inner = baseName(name, proxy);
+    if (proxy.service !== undefined) return (proxy.service === target || `${proxy.project ?? ''}.${proxy.service}` === target) && ownedBy(proxy.service, inner);
+    return ownedBy(target, inner);
+  });
+  const projects = new Set(byService.map(({ proxy }) => proxy.project));
+  if (projects.size > 1) {
+    throw new UsageError(`"${target}" is meshed in several projects (${[...projects].join(', ')})`, {
+      hint: `Name it ${[...projects].map((name) => `${name}.${target}`).join(' or ')}, or pass -p PROJECT.`,
+    });
+  }
+  return byService;
+}
+
+/** The proxy's name inside its container: the public name without a `project.` prefix. */
+function baseName(name: string, proxy: MeshProxyJson): string {
+  return proxy.project !== undefined && name.startsWith(`${proxy.project}.`) ? name.slice(proxy.project.length + 1) : name;
+}
+
+function noSuchService(target: string, proxies: Record<string, MeshProxyJson>): UsageError {
+  const names = Object.keys(proxies);
+  const services = [...new Set(Object.values(proxies).map((proxy) => proxy.service).filter((service): service is string => service !== undefined))];
+  return new UsageError(`no meshed service or proxy named "${target}"${didYouMean(target, [...names, ...services])}`, {
+    hint: names.length > 0 ? `Proxies: ${names.join(', ')}.` : 'No proxy is running: mesh services with `x-flotilla: { mesh: true }` and run `flotilla up`.',
+  });
+}
+
+function describeToxic(toxic: MeshToxicJson): string {
+  const attributes = Object.entries(toxic.attributes ?? {}).map(([key, value]) => `${key}=${String(value)}`).join(' ');
+  return `${toxic.type}, ${toxic.stream}, toxicity ${toxic.toxicity}${attributes ? `, ${attributes}` : ''}`;
+}
+
+function warnUnreachable(unreachable: string | undefined): void {
+  if (unreachable) process.stderr.write(`${pc.yellow('warning')} some mesh proxies did not answer and are missing: ${unreachable}\n`);
+}
+
+/** `fault add SERVICE TYPE`: the fault on every proxy of the service that takes it (HTTP faults: its HTTP proxies). */
+async function add(client: MeshClient, service: string, type: string, options: FaultAddOptions, global: GlobalOptions): Promise<number> {
+  const request = parseFaultAdd(service, type, options);
+  const { proxies, unreachable } = await client.proxies();
+  warnUnreachable(unreachable);
+  const selected = selectProxies(service, proxies, global.projectName);
+  if (selected.length === 0) throw noSuchService(service, proxies);
+  const isHttpFault = type in httpMessageToxics;
+  const targets = isHttpFault ? selected.filter(({ proxy }) => proxy.kind === 'http') : selected;
+  if (targets.length === 0) {
+    throw new UsageError(`${type} is a fault on HTTP messages, and ${selected.map(({ name }) => name).join(', ')} ${selected.length > 1 ? 'are TCP proxies' : 'is a TCP proxy'}`, {
+      hint: 'Use a connection fault (latency, bandwidth, slicer, reset_peer, timeout, limit_data) on TCP proxies.',
+    });
+  }
+  const added: { proxy: string; toxic: MeshToxicJson }[] = [];
+  try {
+    for (const { name } of targets) added.push({ proxy: name, toxic: await client.addToxic(name, request.toxic) });
+  } catch (error) {
+    // All or nothing: a fault on half a service's ports would be a surprise.
+    await Promise.all(added.map(({ proxy, toxic }) => client.removeToxic(proxy, toxic.name).catch(() => false)));
+    throw error;
+  }
+  if (options.output === 'json') process.stdout.write(`${JSON.stringify(added, null, 2)}\n`);
+  for (const { proxy, toxic } of added) process.stderr.write(`${pc.green('added')} ${pc.bold(toxic.name)} to ${proxy} (${describeToxic(toxic)})\n`);
+  return ExitCode.ok;
+}
+
+/** `fault ls [SERVICE]`: every fault on every proxy, or on one service's proxies. */
+async function list(client: MeshClient, service: string | undefined, options: FaultOutputOptions, global: GlobalOptions): Promise<number> {
+  const { proxies, unreachable } = await client.proxies();
+  warnUnreachable(unreachable);
+  let shown = Object.entries(proxies).map(([name, proxy]) => ({ name, proxy }));
+  if (service !== undefined) {
+    shown = selectProxies(service, proxies, global.projectName);
+    if (shown.length === 0) throw noSuchService(service, proxies);
+  } else if (global.projectName !== undefined) {
+    shown = shown.filter(({ proxy }) => proxy.project === undefined || proxy.project === global.projectName);
+  }
+  shown.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (options.output === 'json') {
+    const data = shown.map(({ name, proxy }) => ({
+      proxy: name,
+      ...(proxy.project !== undefined && { project: proxy.project }),
+      ...(proxy.service !== undefined && { service: proxy.service }),
+      kind: proxy.kind ?? 'tcp',
+      enabled: proxy.enabled,
+      faults: proxy.toxics,
+    }));
+    process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    return ExitCode.ok;
+  }
+  const rows = shown.flatMap(({ name, proxy }) => [
+    ...(proxy.enabled ? [] : [[name, '-', 'disabled', 'both', '1', 'the proxy is disabled: connections are refused']]),
+    ...proxy.toxics.map((toxic) => [
+      name,
+      toxic.name,
+      toxic.type,
+      toxic.stream,
+      String(toxic.toxicity),
+      Object.entries(toxic.attributes ?? {}).map(([key, value]) => `${key}=${String(value)}`).join(' '),
+    ]),
+  ]);
+  if (rows.length === 0) {
+    process.stderr.write(`No faults on ${shown.length === 1 ? shown[0]?.name : `${shown.length} proxies`}\n`);
+    return ExitCode.ok;
+  }
+  process.stdout.write(renderTable(['PROXY', 'FAULT', 'TYPE', 'STREAM', 'TOXICITY', 'ATTRIBUTES'], rows));
+  return ExitCode.ok;
+}
+
+/** `fault rm SERVICE NAME`: the fault off every proxy of the service that has it. */
+async function remove(client: MeshClient, service: string, name: string, options: FaultOutputOptions, global: GlobalOptions): Promise<number> {
+  const { proxies, unreachable } = await client.proxies();
+  warnUnreachable(unreachable);
+  const selected = selectProxies(service, proxies, global.projectName);
+  if (selected.length === 0) throw noSuchService(service, proxies);
+  const removed: string[] = [];
+  for (const { name: proxy } of selected) if (await client.removeToxic(proxy, name)) removed.push(proxy);
+  if (removed.length === 0) {
+    const present = selected.flatMap(({ proxy }) => proxy.toxics.map((toxic) => toxic.name));
+    throw new UsageError(`no fault named "${name}" on ${service}${didYouMean(name, present)}`, {
+      hint: present.length > 0 ? `Faults on ${service}: ${[...new Set(present)].join(', ')}.` : `${service} has no faults.`,
+    });
+  }
+  if (options.output === 'json') process.stdout.write(`${JSON.stringify({ removed: name, from: removed })}\n`);
+  process.stderr.write(`${pc.green('removed')} ${pc.bold(name)} from ${removed.join(', ')}\n`);
+  return ExitCode.ok;
+}
+
+/** `fault reset`: every fault removed and every proxy enabled, on every mesh proxy. */
+async function reset(client: MeshClient, options: FaultOutputOptions): Promise<number> {
+  await client.reset();
+  if (options.output === 'json') process.stdout.write(`${JSON.stringify({ reset: true })}\n`);
+  process.stderr.write(`${pc.green('reset')} every fault removed and every proxy enabled (${client.url})\n`);
+  return ExitCode.ok;
+}
+
+/** `fault add SERVICE TYPE`, `fault ls [SERVICE]`, `fault rm SERVICE NAME`, `fault reset`: the first argument is the action. */
+export async function run(action: string, ...rest: unknown[]): Promise<number> {
+  const client = meshClientFromEnv(process.env);
+  switch (action) {
+    case 'add': {
+      const [service, type, options, global] = rest as [string, string, FaultAddOptions, GlobalOptions];
+      return add(client, service, type, options, global);
+    }
+    case 'ls': {
+      const [service, options, global] = rest as [string | undefined, FaultOutputOptions, GlobalOptions];
+      return list(client, service, options, global);
+    }
+    case 'rm': {
+      const [service, name, options, global] = rest as [string, string, FaultOutputOptions, GlobalOptions];
+      return remove(client, service, name, options, global);
+    }
+    case 'reset': {
+      const [options] = rest as [FaultOutputOptions, GlobalOptions];
+      return reset(client, options);
+    }
+    default:
+      throw new UsageError(`unknown fault action "${action}"`, { hint: 'Actions: add, ls, rm, reset.' });
+  }
+}
