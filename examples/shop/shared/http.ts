@@ -28,6 +28,8 @@ export interface Request {
   readonly path: string;
   /** Values of the `:name` segments of the route's path. */
   readonly params: Readonly<Record<string, string>>;
+  /** The query string's parameters. */
+  readonly query: URLSearchParams;
   readonly headers: IncomingHttpHeaders;
   /** The caller's x-request-id, or a new one; sent back and passed on downstream. */
   readonly requestId: string;
@@ -93,10 +95,10 @@ function matchPath(segments: string[], path: string): Record<string, string> | u
 
 const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
 
-/** The path of a request target; undefined when it is not a URL at all. */
-function pathOf(target: string | undefined): string | undefined {
+/** The path and query of a request target; undefined when it is not a URL at all. */
+function urlOf(target: string | undefined): URL | undefined {
   try {
-    return new URL(target ?? '/', 'http://localhost').pathname;
+    return new URL(target ?? '/', 'http://localhost');
   } catch {
     return undefined;
   }
@@ -182,7 +184,8 @@ export function createHttpServer(options: ServerOptions): Server {
     const started = process.hrtime.bigint();
     const requestId = requestIdOf(req.headers);
     const method = req.method ?? 'GET';
-    const path = pathOf(req.url);
+    const url = urlOf(req.url);
+    const path = url?.pathname;
     const found = path === undefined ? new HttpError(400, 'invalid_url', 'the request URL is not valid') : route(method, path);
     const { span, spanContext } = serverSpan(req, method, path ?? '', found instanceof HttpError ? undefined : found.route);
     res.on('finish', () => {
@@ -201,7 +204,7 @@ export function createHttpServer(options: ServerOptions): Server {
     res.on('close', () => endServerSpan(span, res));
     const answer = context.with(spanContext, async (): Promise<Reply> => {
       if (found instanceof HttpError) throw found;
-      return await found.route.handler({ method, path: path ?? '', params: found.params, headers: req.headers, requestId, json: () => readJson(req) });
+      return await found.route.handler({ method, path: path ?? '', params: found.params, query: url?.searchParams ?? new URLSearchParams(), headers: req.headers, requestId, json: () => readJson(req) });
     });
     answer.then(
       (reply) => send(res, requestId, reply),

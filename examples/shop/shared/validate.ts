@@ -42,3 +42,15 @@ export function parsePort(text: string | undefined, fallback: number): number {
   }
   return port;
 }
+
+/**
+ * Reads an on/off setting such as SHOP_IDEMPOTENCY: `on` or `off` (any case), or the fallback
+ * when unset or empty. Throws an Error naming the setting otherwise.
+ */
+export function parseOnOff(name: string, text: string | undefined, fallback: boolean): boolean {
+  const value = text?.trim().toLowerCase() ?? '';
+  if (value === '') return fallback;
+  if (value === 'on') return true;
+  if (value === 'off') return false;
+  throw new Error(`${name} must be "on" or "off", got "${text ?? ''}"`);
+}

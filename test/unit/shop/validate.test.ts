@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseIdempotencyKey, parseOrderRequest } from '../../../examples/shop/orders/src/validate.js';
-import { isUuid, parsePort } from '../../../examples/shop/shared/validate.js';
+import { isUuid, parseOnOff, parsePort } from '../../../examples/shop/shared/validate.js';
 
 describe('parseOrderRequest', () => {
   it('accepts a sku and a quantity', () => {
@@ -71,5 +71,18 @@ describe('parsePort', () => {
 
   it.each(['0', '65536', 'http', '80.5'])('rejects %s', (text) => {
     expect(() => parsePort(text, 3000)).toThrow(/PORT must be a whole number from 1 to 65535/);
+  });
+});
+
+describe('parseOnOff', () => {
+  it('reads on and off in any case, and the fallback when unset or empty', () => {
+    expect(parseOnOff('SHOP_IDEMPOTENCY', undefined, true)).toBe(true);
+    expect(parseOnOff('SHOP_IDEMPOTENCY', ' ', false)).toBe(false);
+    expect(parseOnOff('SHOP_IDEMPOTENCY', 'OFF', true)).toBe(false);
+    expect(parseOnOff('SHOP_IDEMPOTENCY', 'on', false)).toBe(true);
+  });
+
+  it.each(['yes', 'false', '0'])('rejects %s, naming the setting', (text) => {
+    expect(() => parseOnOff('SHOP_IDEMPOTENCY', text, true)).toThrow(`SHOP_IDEMPOTENCY must be "on" or "off", got "${text}"`);
   });
 });

@@ -1,10 +1,25 @@
 import { HttpError, type Reply, type Route } from '../../shared/http.js';
 import { parseReservationRequest, type Inventory } from './stock.js';
 
+/** What the inventory's routes report about themselves in `GET /audit`. */
+export interface InventoryInfo {
+  /** When this inventory started: its stock is in memory, so it knows nothing from before. */
+  startedAt: Date;
+  /** Whether reservations are taken once per order id (SHOP_IDEMPOTENCY). */
+  idempotency: boolean;
+}
+
 /** The inventory's routes over one in-memory `Inventory`. */
-export function inventoryRoutes(inventory: Inventory): Route[] {
+export function inventoryRoutes(inventory: Inventory, info: InventoryInfo = { startedAt: new Date(), idempotency: true }): Route[] {
   return [
     { method: 'GET', path: '/health', traced: false, handler: () => ({ status: 200, body: { status: 'ok' } }) },
+    // For checks and experiments (the gateway's GET /audit), so untraced like the health check.
+    {
+      method: 'GET',
+      path: '/audit',
+      traced: false,
+      handler: () => ({ status: 200, body: { startedAt: info.startedAt.toISOString(), idempotency: info.idempotency, skus: inventory.audit() } }),
+    },
     { method: 'GET', path: '/stock', handler: () => ({ status: 200, body: inventory.snapshot() }) },
     {
       method: 'GET',

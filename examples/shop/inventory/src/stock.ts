@@ -61,16 +61,41 @@ export type ReserveOutcome =
   /** The order already holds a different reservation. */
   | { kind: 'conflict'; reservation: Reservation };
 
+/** What the inventory knows of one SKU, for `GET /audit`. */
+export interface SkuAudit {
+  /** The stock it started with. */
+  initial: number;
+  available: number;
+  /** Quantity taken by reservations, in all. */
+  reserved: number;
+  /** Reservations that took stock. */
+  reservations: number;
+}
+
+/** How an `Inventory` behaves. */
+export interface InventoryOptions {
+  /**
+   * Whether a reservation is taken once per order id (the default). `false` is the broken variant
+   * of the shop (SHOP_IDEMPOTENCY=off): every reservation takes stock, repeats included.
+   */
+  dedupe?: boolean;
+}
+
 /**
  * Stock held in memory. A reservation is keyed by its order id, so a request that is
  * retried or duplicated on the way takes stock once.
  */
 export class Inventory {
+  private readonly initial: ReadonlyMap<string, number>;
   private readonly stock: Map<string, number>;
   private readonly reservations = new Map<string, Reservation>();
+  private readonly taken = new Map<string, { reserved: number; reservations: number }>();
+  private readonly dedupe: boolean;
 
-  constructor(initial: ReadonlyMap<string, number>) {
+  constructor(initial: ReadonlyMap<string, number>, options: InventoryOptions = {}) {
+    this.initial = new Map(initial);
     this.stock = new Map(initial);
+    this.dedupe = options.dedupe ?? true;
   }
 
   /** The quantity left for a SKU, or undefined when the SKU is unknown. */
@@ -83,9 +108,19 @@ export class Inventory {
     return [...this.stock].sort(([a], [b]) => a.localeCompare(b)).map(([sku, available]) => ({ sku, available }));
   }
 
-  /** Takes stock for an order, once per order id. */
+  /** Every SKU with its initial stock, what is left, and what reservations took, sorted by SKU. */
+  audit(): Record<string, SkuAudit> {
+    const out: Record<string, SkuAudit> = {};
+    for (const [sku, initial] of [...this.initial].sort(([a], [b]) => a.localeCompare(b))) {
+      const taken = this.taken.get(sku) ?? { reserved: 0, reservations: 0 };
+      out[sku] = { initial, available: this.stock.get(sku) ?? 0, ...taken };
+    }
+    return out;
+  }
+
+  /** Takes stock for an order, once per order id (unless built with `dedupe: false`). */
   reserve(request: ReservationRequest): ReserveOutcome {
-    const previous = this.reservations.get(request.orderId);
+    const previous = this.dedupe ? this.reservations.get(request.orderId) : undefined;
     if (previous !== undefined) {
       const same = previous.sku === request.sku && previous.quantity === request.quantity;
       return same ? { kind: 'replayed', reservation: previous } : { kind: 'conflict', reservation: previous };
@@ -95,6 +130,8 @@ export class Inventory {
     if (available < request.quantity) return { kind: 'out_of_stock', available };
     const remaining = available - request.quantity;
     this.stock.set(request.sku, remaining);
+    const taken = this.taken.get(request.sku) ?? { reserved: 0, reservations: 0 };
+    this.taken.set(request.sku, { reserved: taken.reserved + request.quantity, reservations: taken.reservations + 1 });
     const reservation = { ...request, remaining };
     this.reservations.set(request.orderId, reservation);
     return { kind: 'reserved', reservation };

@@ -2,8 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { logLine, startService } from '../../shared/http.js';
 import { startTelemetry } from '../../shared/telemetry.js';
-import { parsePort } from '../../shared/validate.js';
-import { reserveStock } from './inventory-client.js';
+import { parseOnOff, parsePort } from '../../shared/validate.js';
+import { RESERVE_TIMEOUT_MS, reserveStock } from './inventory-client.js';
 import { ordersRoutes } from './orders.js';
 import { migrate, pgOrderStore } from './store.js';
 
@@ -11,6 +11,8 @@ const SERVICE = 'orders';
 // Before the migration, so its queries are traced too.
 const telemetry = startTelemetry({ serviceName: SERVICE });
 const inventoryUrl = process.env['INVENTORY_URL'] ?? 'http://inventory:3000';
+// `off` is the shop's broken variant, for chaos experiments: no key-derived ids, no retries.
+const idempotency = parseOnOff('SHOP_IDEMPOTENCY', process.env['SHOP_IDEMPOTENCY'], true);
 
 // Connection settings come from the standard PGHOST, PGUSER, PGPASSWORD, PGDATABASE variables.
 const pool = new pg.Pool({ max: 10, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000, query_timeout: 10_000 });
@@ -40,6 +42,8 @@ startService({
   },
   routes: ordersRoutes({
     store: pgOrderStore(pool),
-    reserveStock: (request, requestId) => reserveStock(inventoryUrl, request, requestId),
+    reserveStock: (request, requestId, timeoutMs) =>
+      reserveStock(inventoryUrl, request, requestId, { idempotencyKey: idempotency, timeoutMs: Math.min(timeoutMs ?? RESERVE_TIMEOUT_MS, RESERVE_TIMEOUT_MS) }),
+    idempotency,
   }),
 });

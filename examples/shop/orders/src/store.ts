@@ -96,35 +96,56 @@ export type CreateOutcome<T> =
   | { kind: 'created'; order: Order }
   /** Another request with the same idempotency key created this order first. */
   | { kind: 'exists'; stored: StoredOrder }
+  /** Another request with the same idempotency key is still placing its order: nothing was done. */
+  | { kind: 'in_progress' }
   /** `confirm` declined: nothing was stored. */
   | { kind: 'declined'; reason: T };
+
+/** How long a request waits for another one placing an order with the same key, by default. */
+export const LOCK_TIMEOUT_MS = 5_000;
+
+/** PostgreSQL's lock_not_available: lock_timeout ran out. */
+const LOCK_NOT_AVAILABLE = '55P03';
 
 /**
  * Stores a new order, but commits it only if `confirm` (the stock reservation) succeeds,
  * so that an order is never stored without stock. The row is inserted first: a concurrent
- * request with the same idempotency key waits on it, then finds the committed order.
+ * request with the same idempotency key (or, the same thing, the order id derived from it)
+ * waits on it, up to `lockTimeoutMs`, then finds the committed order — or, when the first one
+ * is still at it, answers `in_progress` without confirming anything.
  */
 export async function createOrder<T>(
   pool: Pool,
   order: NewOrder,
   confirm: () => Promise<Confirmation<T>>,
+  lockTimeoutMs = LOCK_TIMEOUT_MS,
 ): Promise<CreateOutcome<T>> {
   const client = await pool.connect();
   try {
     await query(client, 'BEGIN');
-    const inserted = await query<OrderRow>(
-      client,
-      `INSERT INTO orders (id, sku, quantity, status, idempotency_key)
-       VALUES ($1, $2, $3, 'confirmed', $4)
-       ON CONFLICT (idempotency_key) DO NOTHING
-       RETURNING ${COLUMNS}`,
-      [order.id, order.sku, order.quantity, order.idempotencyKey ?? null],
-    );
+    await query(client, "SELECT set_config('lock_timeout', $1, true)", [`${lockTimeoutMs}ms`]);
+    let inserted: QueryResult<OrderRow>;
+    try {
+      // No conflict target: a clash on the key or on the id (derived from the key) is the same
+      // order placed twice, and neither may fail the statement.
+      inserted = await query<OrderRow>(
+        client,
+        `INSERT INTO orders (id, sku, quantity, status, idempotency_key)
+         VALUES ($1, $2, $3, 'confirmed', $4)
+         ON CONFLICT DO NOTHING
+         RETURNING ${COLUMNS}`,
+        [order.id, order.sku, order.quantity, order.idempotencyKey ?? null],
+      );
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw error;
+      await query(client, 'ROLLBACK');
+      return { kind: 'in_progress' };
+    }
     const row = inserted.rows[0];
     if (row === undefined) {
       await query(client, 'ROLLBACK');
       const stored = order.idempotencyKey === undefined ? undefined : await findOrderByKey(client, order.idempotencyKey);
-      if (stored === undefined) throw new Error('an order with this idempotency key vanished while being read');
+      if (stored === undefined) throw new Error(`order ${order.id} exists already, but not with this idempotency key`);
       return { kind: 'exists', stored };
     }
     const confirmed = await confirm();
@@ -143,6 +164,25 @@ export async function createOrder<T>(
   }
 }
 
+/** Stored orders of one SKU, for `GET /audit`. */
+export interface SkuOrders {
+  count: number;
+  /** Their quantities added up. */
+  quantity: number;
+}
+
+/** Stored orders per SKU, created at or after `since` when given, sorted by SKU. */
+export async function auditOrders(pool: Pool, since: Date | undefined): Promise<Record<string, SkuOrders>> {
+  const { rows } = await query<{ sku: string; count: string; quantity: string }>(
+    pool,
+    `SELECT sku, count(*)::bigint AS count, sum(quantity)::bigint AS quantity FROM orders
+     WHERE $1::timestamptz IS NULL OR created_at >= $1::timestamptz
+     GROUP BY sku ORDER BY sku`,
+    [since?.toISOString() ?? null],
+  );
+  return Object.fromEntries(rows.map((row) => [row.sku, { count: Number(row.count), quantity: Number(row.quantity) }]));
+}
+
 /** Where orders are kept: what the orders service needs of its database. */
 export interface OrderStore {
   /** Answers when the database does; throws otherwise. */
@@ -151,16 +191,19 @@ export interface OrderStore {
   findOrderByKey(key: string): Promise<StoredOrder | undefined>;
   /** Stores an order if `confirm` succeeds; see `createOrder`. */
   createOrder<T>(order: NewOrder, confirm: () => Promise<Confirmation<T>>): Promise<CreateOutcome<T>>;
+  /** Stored orders per SKU (created at or after `since`); see `auditOrders`. */
+  audit(since: Date | undefined): Promise<Record<string, SkuOrders>>;
 }
 
 /** The OrderStore over a PostgreSQL pool (the table comes from `migrate`). */
-export function pgOrderStore(pool: Pool): OrderStore {
+export function pgOrderStore(pool: Pool, options: { lockTimeoutMs?: number } = {}): OrderStore {
   return {
     ping: async () => {
       await query(pool, 'SELECT 1');
     },
     findOrder: (id) => findOrder(pool, id),
     findOrderByKey: (key) => findOrderByKey(pool, key),
-    createOrder: (order, confirm) => createOrder(pool, order, confirm),
+    createOrder: (order, confirm) => createOrder(pool, order, confirm, options.lockTimeoutMs),
+    audit: (since) => auditOrders(pool, since),
   };
 }

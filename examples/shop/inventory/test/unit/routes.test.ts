@@ -10,7 +10,7 @@ import { Inventory, parseStock } from '../../src/stock.js';
 describe('inventory API', () => {
   const server = createHttpServer({
     name: 'inventory',
-    routes: inventoryRoutes(new Inventory(parseStock('widget=10,gizmo=1'))),
+    routes: inventoryRoutes(new Inventory(parseStock('widget=10,gizmo=1')), { startedAt: new Date('2026-01-02T03:04:05Z'), idempotency: true }),
     log: () => undefined,
   });
   let url = '';
@@ -86,5 +86,18 @@ describe('inventory API', () => {
     const answer = await postJson(`${url}/reservations`, '{"sku":');
     assert.equal(answer.status, 400);
     assert.equal((answer.body as { error?: unknown }).error, 'invalid_json');
+  });
+
+  it('answers GET /audit with when it started and, per sku, its stock and reservations', async () => {
+    const answer = await call(`${url}/audit`);
+    assert.equal(answer.status, 200);
+    assert.deepEqual(answer.body, {
+      startedAt: '2026-01-02T03:04:05.000Z',
+      idempotency: true,
+      skus: {
+        gizmo: { initial: 1, available: 1, reserved: 0, reservations: 0 },
+        widget: { initial: 10, available: 6, reserved: 4, reservations: 1 },
+      },
+    });
   });
 });

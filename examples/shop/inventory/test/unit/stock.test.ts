@@ -143,4 +143,25 @@ describe('Inventory', () => {
     ]);
     assert.equal(initial.get('widget'), 5);
   });
+
+  it('audits each sku: initial stock, what is left, what reservations took and how many', () => {
+    const inventory = stock();
+    inventory.reserve({ sku: 'widget', quantity: 2, orderId: 'a' });
+    inventory.reserve({ sku: 'widget', quantity: 2, orderId: 'a' }); // a repeat: taken once
+    inventory.reserve({ sku: 'widget', quantity: 1, orderId: 'b' });
+    inventory.reserve({ sku: 'gadget', quantity: 5, orderId: 'c' }); // refused: nothing taken
+    assert.deepEqual(inventory.audit(), {
+      gadget: { initial: 1, available: 1, reserved: 0, reservations: 0 },
+      widget: { initial: 5, available: 2, reserved: 3, reservations: 2 },
+    });
+  });
+
+  it('without dedupe (SHOP_IDEMPOTENCY=off), takes stock for every repeat of a reservation', () => {
+    const inventory = new Inventory(new Map([['widget', 5]]), { dedupe: false });
+    assert.equal(inventory.reserve({ sku: 'widget', quantity: 2, orderId: 'a' }).kind, 'reserved');
+    assert.equal(inventory.reserve({ sku: 'widget', quantity: 2, orderId: 'a' }).kind, 'reserved');
+    assert.equal(inventory.reserve({ sku: 'widget', quantity: 1, orderId: 'a' }).kind, 'reserved', 'no conflict either');
+    assert.equal(inventory.available('widget'), 0);
+    assert.deepEqual(inventory.audit(), { widget: { initial: 5, available: 0, reserved: 5, reservations: 3 } });
+  });
 });

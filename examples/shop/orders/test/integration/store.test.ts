@@ -14,8 +14,9 @@ import pg from 'pg';
 import { HttpError } from '../../../shared/http.js';
 import { fakeService, sendJson, unusedUrl, type FakeService } from '../../../shared/testing.js';
 import { reserveStock } from '../../src/inventory-client.js';
+import { orderIdForKey } from '../../src/order-id.js';
 import { placeOrder, type OrdersDeps } from '../../src/orders.js';
-import { createOrder, findOrder, findOrderByKey, migrate, pgOrderStore, type Confirmation } from '../../src/store.js';
+import { auditOrders, createOrder, findOrder, findOrderByKey, migrate, pgOrderStore, type Confirmation } from '../../src/store.js';
 
 /** How long the database may take to accept connections (it may be starting with the suite). */
 const DB_WAIT_MS = 60_000;
@@ -185,17 +186,61 @@ describe('createOrder', () => {
   });
 });
 
+describe('one order id for one key', () => {
+  it('answers in_progress, confirming nothing, when the first attempt holds the key past the lock timeout', async () => {
+    const held = gate();
+    const confirming = gate();
+    const id = orderIdForKey('store-slow');
+    const first = createOrder(pool, { id, sku: 'widget', quantity: 1, idempotencyKey: 'store-slow' }, async () => {
+      confirming.open();
+      await held.promise;
+      return { ok: true };
+    });
+    await confirming.promise;
+    const started = Date.now();
+    const second = await createOrder(pool, { id, sku: 'widget', quantity: 1, idempotencyKey: 'store-slow' }, () => {
+      throw new Error('the second attempt must not confirm');
+    }, 200);
+    assert.deepEqual(second, { kind: 'in_progress' });
+    assert.ok(Date.now() - started < 5_000, 'it waited about the lock timeout');
+    held.open();
+    assert.equal((await first).kind, 'created');
+    assert.equal(await rowsWithId(id), 1);
+    assert.equal(pool.totalCount - pool.idleCount, 0, 'no connection is left checked out');
+  });
+
+  it('treats a clash on the id (derived from the key) like a clash on the key: the stored order', async () => {
+    const id = orderIdForKey('store-id');
+    await createOrder(pool, { id, sku: 'widget', quantity: 1, idempotencyKey: 'store-id' }, ok);
+    const again = await createOrder(pool, { id, sku: 'widget', quantity: 1, idempotencyKey: 'store-id' }, () => {
+      throw new Error('must not confirm');
+    });
+    assert.equal(again.kind, 'exists');
+    await assert.rejects(createOrder(pool, { id, sku: 'widget', quantity: 1, idempotencyKey: undefined }, ok), /exists already, but not with this idempotency key/);
+  });
+});
+
+describe('auditOrders', () => {
+  it('counts orders and their quantities per sku, from `since` when given', async () => {
+    await pool.query('DELETE FROM orders');
+    await createOrder(pool, { id: randomUUID(), sku: 'gizmo', quantity: 2, idempotencyKey: undefined }, ok);
+    await createOrder(pool, { id: randomUUID(), sku: 'gizmo', quantity: 3, idempotencyKey: 'audit-1' }, ok);
+    await createOrder(pool, { id: randomUUID(), sku: 'widget', quantity: 1, idempotencyKey: undefined }, ok);
+    assert.deepEqual(await auditOrders(pool, undefined), { gizmo: { count: 2, quantity: 5 }, widget: { count: 1, quantity: 1 } });
+    assert.deepEqual(await auditOrders(pool, new Date(Date.now() - 60_000)), { gizmo: { count: 2, quantity: 5 }, widget: { count: 1, quantity: 1 } });
+    assert.deepEqual(await auditOrders(pool, new Date(Date.now() + 60_000)), {});
+  });
+});
+
 describe('placing orders with a fake inventory', () => {
   /** What the fake inventory does with the next reservation. */
   let respond: Parameters<typeof fakeService>[0] = () => undefined;
   let inventory: FakeService;
-  let lastId = '';
   let deps: OrdersDeps;
 
   const placeWith = (inventoryUrl: string, timeoutMs = 2_000): OrdersDeps => ({
     store: pgOrderStore(pool),
-    reserveStock: (request, requestId) => reserveStock(inventoryUrl, request, requestId, timeoutMs),
-    newId: () => (lastId = randomUUID()),
+    reserveStock: (request, requestId) => reserveStock(inventoryUrl, request, requestId, { timeoutMs, idempotencyKey: true }),
   });
   const place = (d: OrdersDeps, body: unknown, idempotencyKey?: string) => placeOrder(d, { body, idempotencyKey, requestId: 'it-1' });
 
@@ -209,12 +254,14 @@ describe('placing orders with a fake inventory', () => {
     respond = (req, res) => sendJson(res, 201, { ...(JSON.parse(req.body) as object), remaining: 10 });
   });
 
-  it('stores the order under the id it reserved stock for, and replays it for the same key', async () => {
+  it('stores the order under the id it reserved stock for, derived from the key, and replays it for the same key', async () => {
     const reply = await place(deps, { sku: 'widget', quantity: 2 }, 'place-1');
     assert.equal(reply.status, 201);
     const id = (reply.body as { id: string }).id;
+    assert.equal(id, orderIdForKey('place-1'));
     assert.deepEqual(JSON.parse(inventory.received[0]?.body ?? '{}'), { sku: 'widget', quantity: 2, orderId: id });
     assert.equal(inventory.received[0]?.headers['x-request-id'], 'it-1');
+    assert.equal(inventory.received[0]?.headers['idempotency-key'], id, 'so that a mesh proxy may retry it');
     assert.equal(await rowsWithId(id), 1);
 
     const again = await place(deps, { sku: 'widget', quantity: 2 }, 'place-1');
@@ -224,13 +271,14 @@ describe('placing orders with a fake inventory', () => {
     await assert.rejects(place(deps, { sku: 'widget', quantity: 3 }, 'place-1'), (error: unknown) => error instanceof HttpError && error.status === 422);
   });
 
-  const refusals: [string, Parameters<typeof fakeService>[0], number, string][] = [
-    ['out of stock (409)', (_req, res) => sendJson(res, 409, { error: 'out_of_stock', available: 1 }), 409, 'out_of_stock'],
-    ['an unknown sku (404)', (_req, res) => sendJson(res, 404, { error: 'unknown_sku' }), 422, 'unknown_sku'],
-    ['failing (500)', (_req, res) => sendJson(res, 500, { error: 'internal' }), 502, 'inventory_error'],
-    ['too slow', () => undefined, 504, 'inventory_timeout'],
+  // The last column: how many times orders asks (a lost answer is asked again, up to 3 times).
+  const refusals: [string, Parameters<typeof fakeService>[0], number, string, number][] = [
+    ['out of stock (409)', (_req, res) => sendJson(res, 409, { error: 'out_of_stock', available: 1 }), 409, 'out_of_stock', 1],
+    ['an unknown sku (404)', (_req, res) => sendJson(res, 404, { error: 'unknown_sku' }), 422, 'unknown_sku', 1],
+    ['failing (500)', (_req, res) => sendJson(res, 500, { error: 'internal' }), 502, 'inventory_error', 1],
+    ['too slow', () => undefined, 504, 'inventory_timeout', 3],
   ];
-  for (const [what, inventoryDoes, status, code] of refusals) {
+  for (const [what, inventoryDoes, status, code, asked] of refusals) {
     it(`rolls the order back when the inventory is ${what}: ${status} ${code}, no row, key free`, async () => {
       respond = inventoryDoes;
       const key = `place-${code}`;
@@ -241,8 +289,8 @@ describe('placing orders with a fake inventory', () => {
         assert.equal(error.code, code);
         return true;
       });
-      assert.equal(inventory.received.length, 1);
-      assert.equal(await rowsWithId(lastId), 0, 'nothing is stored for a refused order');
+      assert.equal(inventory.received.length, asked);
+      assert.equal(await rowsWithId(orderIdForKey(key)), 0, 'nothing is stored for a refused order');
       assert.equal(await findOrderByKey(pool, key), undefined);
     });
   }
@@ -250,7 +298,21 @@ describe('placing orders with a fake inventory', () => {
   it('rolls the order back when the inventory is unreachable: 502 inventory_unreachable', async () => {
     const d = placeWith(await unusedUrl());
     await assert.rejects(place(d, { sku: 'widget', quantity: 1 }, 'place-down'), (error: unknown) => error instanceof HttpError && error.code === 'inventory_unreachable');
-    assert.equal(await rowsWithId(lastId), 0);
+    assert.equal(await rowsWithId(orderIdForKey('place-down')), 0);
+  });
+
+  it('asks again under the same order id when an answer is lost, and stores the order once', async () => {
+    let calls = 0;
+    respond = (req, res) => {
+      // The first answer is lost: the connection is reset after the request arrived.
+      if (++calls === 1) res.socket?.destroy();
+      else sendJson(res, 200, { ...(JSON.parse(req.body) as object), remaining: 10 });
+    };
+    const reply = await place(deps, { sku: 'widget', quantity: 1 }, 'place-lost');
+    assert.equal(reply.status, 201);
+    const id = orderIdForKey('place-lost');
+    assert.deepEqual(inventory.received.map((r) => (JSON.parse(r.body) as { orderId: string }).orderId), [id, id]);
+    assert.equal(await rowsWithId(id), 1);
   });
 
   it('takes stock once and stores one order when the same key arrives five times at once', async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { HttpError } from '../../../shared/http.js';
 import { fakeService, sendJson, unusedUrl, type FakeService } from '../../../shared/testing.js';
-import { reserveStock } from '../../src/inventory-client.js';
+import { isRetryableReservationError, reserveStock } from '../../src/inventory-client.js';
 
 describe('reserveStock', () => {
   /** What the fake inventory answers next. */
@@ -27,6 +27,19 @@ describe('reserveStock', () => {
     assert.equal(sent?.headers['x-request-id'], 'req-9');
     assert.equal(sent?.headers['content-type'], 'application/json');
     assert.deepEqual(JSON.parse(sent?.body ?? ''), request);
+    assert.equal(sent?.headers['idempotency-key'], undefined, 'no key unless asked for');
+  });
+
+  it('sends the order id as Idempotency-Key when asked, so a proxy may retry the call', async () => {
+    answer = (res) => sendJson(res, 201, { ...request, remaining: 3 });
+    inventory.received.length = 0;
+    await reserveStock(inventory.url, request, 'req-9', { idempotencyKey: true });
+    assert.equal(inventory.received[0]?.headers['idempotency-key'], 'order-1');
+  });
+
+  it('reads 409 reservation_conflict as a conflict: the order id holds another reservation', async () => {
+    answer = (res) => sendJson(res, 409, { error: 'reservation_conflict' });
+    assert.deepEqual(await reserveStock(inventory.url, request, 'r'), { kind: 'conflict' });
   });
 
   it('reads 200 (a repeated reservation) as reserved', async () => {
@@ -45,7 +58,7 @@ describe('reserveStock', () => {
   });
 
   const failures: [string, (res: Parameters<Parameters<typeof fakeService>[0]>[1]) => void][] = [
-    ['a 409 that is not about stock', (res) => sendJson(res, 409, { error: 'reservation_conflict' })],
+    ['a 409 about something else', (res) => sendJson(res, 409, { error: 'something_else' })],
     ['a 404 without a JSON body', (res) => res.writeHead(404).end('not here')],
     ['a 500', (res) => sendJson(res, 500, { error: 'internal' })],
     ['a 400', (res) => sendJson(res, 400, { error: 'invalid_request' })],
@@ -62,6 +75,29 @@ describe('reserveStock', () => {
     });
   }
 
+  for (const status of [502, 503, 504]) {
+    it(`turns a ${status} (from the inventory or a proxy, JSON or not) into a retryable 502 inventory_unavailable`, async () => {
+      answer = (res) => res.writeHead(status, { 'content-type': 'text/plain' }).end('mesh: no upstream');
+      await assert.rejects(reserveStock(inventory.url, request, 'r'), (error: unknown) => {
+        assert.ok(error instanceof HttpError);
+        assert.equal(error.status, 502);
+        assert.equal(error.code, 'inventory_unavailable');
+        assert.ok(isRetryableReservationError(error));
+        return true;
+      });
+    });
+  }
+
+  it('calls lost answers and unavailability retryable, and nothing else', () => {
+    for (const code of ['inventory_unreachable', 'inventory_timeout', 'inventory_unavailable']) {
+      assert.ok(isRetryableReservationError(new HttpError(502, code, '')), code);
+    }
+    for (const code of ['inventory_error', 'out_of_stock']) {
+      assert.ok(!isRetryableReservationError(new HttpError(502, code, '')), code);
+    }
+    assert.ok(!isRetryableReservationError(new Error('inventory_unreachable')));
+  });
+
   it('turns a refused connection into 502 inventory_unreachable', async () => {
     await assert.rejects(
       reserveStock(await unusedUrl(), request, 'r'),
@@ -72,7 +108,7 @@ describe('reserveStock', () => {
   it('turns a slow inventory into 504 inventory_timeout', async () => {
     answer = () => undefined; // never answers
     await assert.rejects(
-      reserveStock(inventory.url, request, 'r', 100),
+      reserveStock(inventory.url, request, 'r', { timeoutMs: 100 }),
       (error: unknown) => error instanceof HttpError && error.status === 504 && error.code === 'inventory_timeout',
     );
   });

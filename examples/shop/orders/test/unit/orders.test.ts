@@ -9,57 +9,10 @@ import { beforeEach, describe, it } from 'node:test';
 import { HttpError, createHttpServer } from '../../../shared/http.js';
 import { call, close, listen, postJson } from '../../../shared/testing.js';
 import type { ReservationResult } from '../../src/inventory-client.js';
+import { orderIdForKey } from '../../src/order-id.js';
 import { getOrder, ordersRoutes, placeOrder, replay, type OrdersDeps, type PlaceOrderInput } from '../../src/orders.js';
-import type { Confirmation, CreateOutcome, NewOrder, OrderStore, StoredOrder } from '../../src/store.js';
-
-const CREATED_AT = '2025-01-02T03:04:05.000Z';
-
-/** OrderStore in memory: an order is kept only when `confirm` succeeds; keys are unique. */
-class MemoryStore implements OrderStore {
-  readonly orders = new Map<string, StoredOrder>();
-  /** Keys that `findOrderByKey` does not see yet: another request is still creating them. */
-  readonly inFlight = new Set<string>();
-  calls: string[] = [];
-  down = false;
-
-  ping(): Promise<void> {
-    return this.down ? Promise.reject(new Error('connection refused')) : Promise.resolve();
-  }
-
-  findOrder(id: string): Promise<StoredOrder | undefined> {
-    this.calls.push(`findOrder ${id}`);
-    return Promise.resolve(this.orders.get(id));
-  }
-
-  findOrderByKey(key: string): Promise<StoredOrder | undefined> {
-    this.calls.push(`findOrderByKey ${key}`);
-    if (this.inFlight.has(key)) return Promise.resolve(undefined);
-    return Promise.resolve(this.byKey(key));
-  }
-
-  async createOrder<T>(order: NewOrder, confirm: () => Promise<Confirmation<T>>): Promise<CreateOutcome<T>> {
-    this.calls.push(`createOrder ${order.id}`);
-    const existing = order.idempotencyKey === undefined ? undefined : this.byKey(order.idempotencyKey);
-    if (existing !== undefined) return { kind: 'exists', stored: existing };
-    const confirmed = await confirm();
-    if (!confirmed.ok) return { kind: 'declined', reason: confirmed.reason };
-    const stored = this.add(order);
-    return { kind: 'created', order: stored.order };
-  }
-
-  add(order: NewOrder): StoredOrder {
-    const stored: StoredOrder = {
-      order: { id: order.id, sku: order.sku, quantity: order.quantity, status: 'confirmed', createdAt: CREATED_AT },
-      idempotencyKey: order.idempotencyKey,
-    };
-    this.orders.set(order.id, stored);
-    return stored;
-  }
-
-  private byKey(key: string): StoredOrder | undefined {
-    return [...this.orders.values()].find((stored) => stored.idempotencyKey === key);
-  }
-}
+import type { StoredOrder } from '../../src/store.js';
+import { CREATED_AT, MemoryStore } from './memory-store.js';
 
 /** Runs `fn`, expecting an HttpError with this status and code; returns it. */
 async function rejectsWith(fn: () => Promise<unknown>, status: number, code: string): Promise<HttpError> {
@@ -143,7 +96,7 @@ describe('placeOrder', () => {
       { sku: 'gadget', quantity: 2 },
     ]) {
       const error = await rejectsWith(() => placeOrder(deps, input(other, 'cart-42')), 422, 'idempotency_key_reused');
-      assert.deepEqual(error.details, { orderId: '00000000-0000-4000-8000-000000000001' });
+      assert.deepEqual(error.details, { orderId: orderIdForKey('cart-42') });
     }
     assert.equal(reservations.length, 1);
   });
