@@ -5,6 +5,7 @@
 import { Writable } from 'node:stream';
 import { FlotillaError } from '../core/errors.js';
 import type { Driver, NetworkAttachment, ObservedContainer } from '../runtime/driver.js';
+import { isMeshProxy } from '../runtime/labels.js';
 import { parseDuration } from '../spec/duration.js';
 import type { ContainerActionKind } from '../spec/types.js';
 import type { CommandOutcome } from './expectations.js';
@@ -35,7 +36,8 @@ export function createContainerActions(driver: Driver, project: string): Contain
     async find(service, replica) {
       const { containers } = await driver.observe(project);
       const found = containers
-        .filter((container) => container.service === service && (replica === undefined || container.replica === replica))
+        // A service's mesh proxy carries its label but is not one of its containers to break.
+        .filter((container) => container.service === service && !isMeshProxy(container) && (replica === undefined || container.replica === replica))
         .sort((a, b) => a.replica - b.replica);
       if (found.length === 0) {
         const which = replica === undefined ? `service ${service}` : `replica ${replica} of service ${service}`;

@@ -259,6 +259,11 @@ program
   .addOption(output(['text', 'json'], 'text'))
   .action(lazy(() => import('./commands/mesh-api.js')));
 
+program
+  .command('mesh-proxy', { hidden: true })
+  .description('run a mesh proxy from FLOTILLA_MESH_CONFIG (what a proxy container runs)')
+  .action(lazy(() => import('./commands/mesh-proxy.js')));
+
 /** Commands export `run(...args, options, global)`; a command's module loads only when it runs. */
 function lazy(load: () => Promise<{ run: (...args: never[]) => Promise<number> }>, variant?: string) {
   return async (...args: unknown[]) => {

@@ -4,7 +4,9 @@
  */
 import { FlotillaError } from '../core/errors.js';
 import type { Driver, ObservedContainer } from '../runtime/driver.js';
+import { meshSettingsOf } from '../spec/mesh.js';
 import type { DependencyCondition, Stack } from '../spec/types.js';
+import { meshProxyName } from './mesh.js';
 import { containerName, isJob } from './names.js';
 
 /** A dependency condition, or `ready` for `up --wait`: healthy when checked, done for jobs, else running. */
@@ -54,19 +56,24 @@ export interface WaitContext {
   pollMs?: number;
 }
 
-/** Resolves when every replica of the service meets the condition; throws ServiceFailedError otherwise. */
+/**
+ * Resolves when every replica of the service meets the condition, and its mesh proxy (when it is
+ * meshed) is healthy: callers reach the service through the proxy, so it is not there for them
+ * before the proxy is. Throws ServiceFailedError otherwise.
+ */
 export async function waitForService(context: WaitContext, service: string, condition: Condition): Promise<void> {
   const spec = context.stack.services[service];
   if (!spec) return;
   const job = isJob(context.stack.services, service);
   const names = Array.from({ length: spec.replicas }, (_, index) => containerName(context.stack.name, service, index + 1));
+  const proxy = condition !== 'service_completed_successfully' && meshSettingsOf(context.stack, spec) ? meshProxyName(context.stack.name, service) : undefined;
   const deadline = Date.now() + context.timeoutMs;
-  const pending = new Set(names);
+  const pending = new Set(proxy ? [...names, proxy] : names);
   while (pending.size > 0) {
     if (context.signal?.aborted) throw new FlotillaError('INTERRUPTED', 'interrupted');
     const checks = await Promise.all([...pending].map(async (name) => [name, await context.driver.inspectContainer(name)] as const));
     for (const [name, container] of checks) {
-      const status = conditionStatus(container, condition, job);
+      const status = name === proxy ? conditionStatus(container, 'service_healthy', false) : conditionStatus(container, condition, job);
       if (status.met) pending.delete(name);
       else if (status.failed) throw new ServiceFailedError(service, name, status.failed);
     }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { stableStringify } from '../core/stable-json.js';
+import { meshSettingsOf } from '../spec/mesh.js';
 import type { ServiceSpec, Stack } from '../spec/types.js';
 import { deploymentEnvironment, telemetryEndpoint } from './telemetry-env.js';
 
@@ -12,9 +13,13 @@ import { deploymentEnvironment, telemetryEndpoint } from './telemetry-env.js';
  * Put in: the telemetry endpoint the service is pointed at and the deployment environment it
  * reports (or `false`), so turning telemetry off or moving the collector recreates; what `up`
  * injects from the image (revision, image id) needs no hash, since a new image recreates anyway.
+ * Of the mesh settings, only whether the service is meshed (its replicas' network alias): the
+ * proxy has a hash of its own (mesh.ts), so a change of resilience recreates the proxy alone.
  */
 export function serviceConfigHash(stack: Stack, service: ServiceSpec): string {
-  const { replicas: _replicas, dependsOn: _dependsOn, profiles: _profiles, pullPolicy: _pull, build: _build, deploy, ...shaping } = service;
+  const { replicas: _replicas, dependsOn: _dependsOn, profiles: _profiles, pullPolicy: _pull, build: _build, deploy, flotilla, ...rest } = service;
+  const { mesh: _mesh, ...flotillaShaping } = flotilla;
+  const shaping = { ...rest, flotilla: flotillaShaping };
   const deployShaping = deploy && { resources: deploy.resources, restartPolicy: deploy.restartPolicy, labels: deploy.labels };
   // Networks and volumes by their engine names, so renaming one recreates the services on it.
   const networks = Object.keys(service.networks).map((key) => stack.networks[key]?.name ?? key);
@@ -24,7 +29,7 @@ export function serviceConfigHash(stack: Stack, service: ServiceSpec): string {
   const endpoint = telemetryEndpoint(stack, service);
   const telemetry = endpoint === undefined ? false : { endpoint, environment: deploymentEnvironment(stack) };
   return createHash('sha256')
-    .update(stableStringify({ shaping, deploy: deployShaping, networks, volumes, telemetry }))
+    .update(stableStringify({ shaping, deploy: deployShaping, networks, volumes, telemetry, ...(meshSettingsOf(stack, service) && { mesh: true }) }))
     .digest('hex')
     .slice(0, 16);
 }

@@ -9,6 +9,8 @@ import type { Driver, ImageInfo } from '../runtime/driver.js';
 import type { Stack } from '../spec/types.js';
 import { parseDuration } from '../spec/duration.js';
 import { ServiceFailedError, waitForService } from './conditions.js';
+import type { MeshImageSource } from './mesh-image.js';
+import { meshProxyRequest } from './mesh-request.js';
 import { containerName } from './names.js';
 import type { Operation, Plan, ServiceSteps } from './plan.js';
 import { containerRequest, networkRequest, volumeRequest } from './requests.js';
@@ -31,6 +33,8 @@ export interface ExecuteContext {
   extraLabels: Record<string, string>;
   /** Builds a service's image (labels, provenance) and returns its id; needed by plans with build operations. */
   build?: (service: string, onProgress: (line: string) => void) => Promise<string>;
+  /** The mesh proxy image; needed by plans that build it. */
+  meshImage?: MeshImageSource | undefined;
   onProgress: (event: ProgressEvent) => void;
   signal?: AbortSignal | undefined;
 }
@@ -169,6 +173,12 @@ async function perform(op: Operation, context: RunContext, progress: (line: stri
       context.images[op.name] = (await driver.pullImage(op.name, progress)).id;
       return;
     case 'build-image': {
+      if (op.role === 'mesh-image') {
+        if (!context.meshImage) throw new FlotillaError('INTERNAL', `${op.resource}: the plan builds the mesh image, but no source was given`);
+        // Shared by every project on the engine: no project label, only the run's own (so tests can remove it).
+        context.images[op.name] = (await context.meshImage.build(driver, { ...context.extraLabels }, progress)).id;
+        return;
+      }
       if (!context.build) throw new FlotillaError('INTERNAL', `${op.resource}: the plan builds, but no builder was given`);
       context.images[op.name] = await context.build(serviceOf(stack, op).name, progress);
       return;
@@ -199,6 +209,7 @@ async function perform(op: Operation, context: RunContext, progress: (line: stri
 }
 
 async function createAndStart(op: Operation, context: RunContext): Promise<void> {
+  if (op.role === 'mesh-proxy') return createMeshProxy(op, context);
   const service = serviceOf(context.stack, op);
   const image = await imageToRun(context, op.image ?? service.image);
   if (!image) throw new FlotillaError('IMAGE_NOT_FOUND', `service ${service.name}: image ${op.image ?? service.image} is not present`);
@@ -211,6 +222,20 @@ async function createAndStart(op: Operation, context: RunContext): Promise<void>
     extraLabels: context.extraLabels,
     ...(networkModeContainer ? { networkModeContainer } : {}),
   });
+  const id = await context.driver.createContainer(request);
+  await context.driver.startContainer(id);
+}
+
+/** A service's mesh proxy: its config comes from the service's image (EXPOSE ports, version) as it runs now. */
+async function createMeshProxy(op: Operation, context: RunContext): Promise<void> {
+  const service = serviceOf(context.stack, op);
+  const serviceReference = op.serviceImage ?? service.image;
+  const serviceImage = await imageToRun(context, serviceReference);
+  if (!serviceImage) throw new FlotillaError('IMAGE_NOT_FOUND', `service ${service.name}: image ${serviceReference} is not present`);
+  const tag = op.image ?? '';
+  const meshImage = await imageToRun(context, tag);
+  if (!meshImage) throw new FlotillaError('IMAGE_NOT_FOUND', `mesh proxy of ${service.name}: image ${tag} is not present`);
+  const request = meshProxyRequest({ stack: context.stack, service, serviceImage, meshImage: { tag, id: meshImage.id }, extraLabels: context.extraLabels });
   const id = await context.driver.createContainer(request);
   await context.driver.startContainer(id);
 }

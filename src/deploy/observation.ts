@@ -31,4 +31,18 @@ export interface Observation {
   externalVolumes: string[];
   /** Fixed host ports the selected services publish that are held now. */
   portsInUse: HostPortUse[];
+  /** Set when a selected service is meshed. */
+  mesh?: MeshObservation;
+}
+
+/** What the planner needs to lay out the mesh; set when a selected service is meshed. */
+export interface MeshObservation {
+  /** The proxy image: its tag, and its id when the image exists. */
+  image: { tag: string; imageId?: string };
+  /**
+   * Per meshed service, its image as it will run: the id and EXPOSE ports, and its version label.
+   * Absent for a service whose image is not there yet (to be built or pulled): its ports are known
+   * only once it is.
+   */
+  services: Record<string, { imageId: string; exposedPorts: string[]; version: string }>;
 }

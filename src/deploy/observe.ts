@@ -1,8 +1,17 @@
 import { resolveBuilds, type ResolvedBuild } from '../build/builder.js';
+import { ImageLabel } from '../build/image-labels.js';
 import type { Driver } from '../runtime/driver.js';
 import { isHostPortTaken } from '../runtime/host-ports.js';
+import { meshedServices } from '../spec/mesh.js';
 import type { Stack } from '../spec/types.js';
-import type { HostPortUse, Observation } from './observation.js';
+import { locateMeshImage, type MeshImageSource } from './mesh-image.js';
+import type { HostPortUse, MeshObservation, Observation } from './observation.js';
+
+/** Options of observe. */
+export interface ObserveOptions {
+  /** The proxy image; by default the one of the running Flotilla's bundle (asked for only when a selected service is meshed). */
+  meshImage?: MeshImageSource | undefined;
+}
 
 /**
  * Gathers what the planner needs, with every look-up in parallel: the project's objects, the
@@ -10,7 +19,12 @@ import type { HostPortUse, Observation } from './observation.js';
  * it is built), the external networks and volumes, and the fixed host ports the services publish
  * that something already holds. Returns the resolved builds too, for the builder.
  */
-export async function observe(driver: Driver, stack: Stack, selected: readonly string[]): Promise<Observation & { resolvedBuilds: ResolvedBuild[] }> {
+export async function observe(
+  driver: Driver,
+  stack: Stack,
+  selected: readonly string[],
+  options: ObserveOptions = {},
+): Promise<Observation & { resolvedBuilds: ResolvedBuild[]; meshImage?: MeshImageSource }> {
   const names = selected.length > 0 ? selected : Object.keys(stack.services);
   const services = names.flatMap((name) => stack.services[name] ?? []);
   const imageRefs = [...new Set(services.filter((service) => !service.build).map((service) => service.image))];
@@ -33,7 +47,12 @@ export async function observe(driver: Driver, stack: Stack, selected: readonly s
   const images: Record<string, string | undefined> = {};
   imageRefs.forEach((ref, index) => (images[ref] = imageIds[index]));
   const builds = Object.fromEntries(resolvedBuilds.map(({ service, tag, imageId }) => [service, { tag, ...(imageId ? { imageId } : {}) }]));
+  const meshed = meshedServices(stack, names);
+  const meshImage = meshed.length > 0 ? (options.meshImage ?? locateMeshImage()) : undefined;
+  const mesh = meshImage && (await observeMesh(driver, meshed, meshImage, (name) => builds[name]?.imageId ?? images[stack.services[name]?.image ?? '']));
   return {
+    ...(mesh && { mesh }),
+    ...(meshImage && { meshImage }),
     state,
     images,
     builds,
@@ -60,4 +79,21 @@ async function portsHeld(driver: Driver, wanted: { hostIp: string; port: number;
     if (probes[index]) uses.push({ ...want, holder: 'a process on this host' });
   });
   return uses;
+}
+
+/** The proxy image, and the image each meshed service runs (its EXPOSE ports and version), when there. */
+async function observeMesh(driver: Driver, meshed: string[], source: MeshImageSource, imageOf: (service: string) => string | undefined): Promise<MeshObservation> {
+  const [proxyImage, ...serviceImages] = await Promise.all([
+    driver.inspectImage(source.tag),
+    ...meshed.map(async (name) => {
+      const id = imageOf(name);
+      return id === undefined ? undefined : driver.inspectImage(id);
+    }),
+  ]);
+  const services: MeshObservation['services'] = {};
+  meshed.forEach((name, index) => {
+    const image = serviceImages[index];
+    if (image) services[name] = { imageId: image.id, exposedPorts: image.exposedPorts ?? [], version: image.labels[ImageLabel.version] || 'unknown' };
+  });
+  return { image: { tag: source.tag, ...(proxyImage && { imageId: proxyImage.id }) }, services };
 }

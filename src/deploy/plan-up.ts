@@ -5,8 +5,10 @@
 import { FlotillaError } from '../core/errors.js';
 import { topologicalOrder } from '../graph/index.js';
 import type { ObservedContainer } from '../runtime/driver.js';
+import { isMeshProxy } from '../runtime/labels.js';
 import type { ServiceSpec, Stack } from '../spec/types.js';
 import { serviceConfigHash } from './config-hash.js';
+import { planMeshImage, planMeshProxy } from './plan-mesh.js';
 import { containerName, isJob } from './names.js';
 import type { Observation } from './observation.js';
 import type { Operation, Plan, ServiceSteps } from './plan.js';
@@ -26,20 +28,25 @@ export interface UpOptions {
 export function planUp(stack: Stack, observation: Observation, options: UpOptions): Plan {
   const selected = options.services.length > 0 ? [...options.services] : Object.keys(stack.services);
   const order = topologicalOrder(dependencyEdges(stack)).filter((name) => selected.includes(name));
-  const prepare = [...planImages(stack, observation, order, options), ...planNetworksAndVolumes(stack, observation, order)];
-  const refreshedImages = new Set(prepare.filter((op) => op.service !== undefined).map((op) => op.service));
+  const images = planImages(stack, observation, order, options);
+  const refreshedImages = new Set(images.filter((op) => op.service !== undefined).map((op) => op.service));
 
-  const byService = groupByService(observation.state.containers);
+  // A mesh proxy carries its service's label but is not a replica: it is planned on its own.
+  const byService = groupByService(observation.state.containers.filter((container) => !isMeshProxy(container)));
+  const proxies = groupByService(observation.state.containers.filter(isMeshProxy));
   const services: ServiceSteps[] = order.map((name) => {
     const service = serviceOf(stack, name);
+    const mesh = planMeshProxy(stack, service, proxies.get(name) ?? [], observation, options, refreshedImages.has(name));
     return {
       service: name,
       waitFor: Object.entries(service.dependsOn)
         .filter(([dependency]) => stack.services[dependency] !== undefined)
         .map(([dependency, { condition }]) => ({ service: dependency, condition })),
-      operations: planReplicas(stack, service, byService.get(name) ?? [], observation, options, refreshedImages.has(name)),
+      // An old proxy goes before the replicas take back the service's name; a new one comes once they answer to theirs.
+      operations: [...mesh.before, ...planReplicas(stack, service, byService.get(name) ?? [], observation, options, refreshedImages.has(name)), ...mesh.after],
     };
   });
+  const prepare = [...images, ...planMeshImage(observation, services), ...planNetworksAndVolumes(stack, observation, order)];
   addDependencyRestarts(stack, services, byService);
   checkPorts(stack, services, observation);
 
@@ -206,8 +213,9 @@ const REPLACING = new Set(['create-container', 'recreate-container', 'restart-co
 function addDependencyRestarts(stack: Stack, services: ServiceSteps[], byService: Map<string, ObservedContainer[]>): void {
   const replaced = new Set<string>();
   for (const steps of services) {
-    if (steps.operations.some((op) => REPLACING.has(op.type))) replaced.add(steps.service);
-    if (steps.operations.length > 0) continue;
+    // A replaced mesh proxy does not count: callers reach the service by the same name throughout.
+    if (steps.operations.some((op) => REPLACING.has(op.type) && op.role === undefined)) replaced.add(steps.service);
+    if (steps.operations.some((op) => op.role === undefined)) continue;
     const service = serviceOf(stack, steps.service);
     const trigger = Object.entries(service.dependsOn).find(([dependency, { restart }]) => restart && replaced.has(dependency));
     if (!trigger) continue;
@@ -223,7 +231,7 @@ function addDependencyRestarts(stack: Stack, services: ServiceSteps[], byService
         cause: `dependency ${trigger[0]} replaced`,
       });
     }
-    if (steps.operations.length > 0) replaced.add(steps.service);
+    if (steps.operations.some((op) => op.role === undefined)) replaced.add(steps.service);
   }
 }
 

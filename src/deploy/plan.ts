@@ -34,6 +34,13 @@ export interface Operation {
   containerId?: string;
   /** For container creation: the image reference to run (the build version tag for built services). */
   image?: string;
+  /**
+   * Set on the operations of the mesh: `mesh-proxy` for a service's proxy container (it belongs to
+   * `service` but is not one of its replicas), `mesh-image` for the build of the proxy image.
+   */
+  role?: 'mesh-proxy' | 'mesh-image';
+  /** For a mesh proxy's creation: the image the service runs, whose EXPOSE ports and version the proxy's config takes. */
+  serviceImage?: string;
 }
 
 /** A dependency a service's containers wait for before they are created or started. */

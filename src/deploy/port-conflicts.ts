@@ -23,7 +23,8 @@ export function checkPorts(stack: Stack, services: ServiceSteps[], observation: 
   const freed = new Set(services.flatMap((steps) => steps.operations.filter((op) => FREES_PORTS.has(op.type)).map((op) => op.containerId)));
   const wanted: WantedPort[] = [];
   for (const steps of services) {
-    if (!steps.operations.some((op) => BINDS_PORTS.has(op.type))) continue;
+    // A mesh proxy publishes only its API, on an ephemeral port: the service's own ports are its replicas'.
+    if (!steps.operations.some((op) => BINDS_PORTS.has(op.type) && op.role === undefined)) continue;
     const service = stack.services[steps.service];
     if (!service) continue;
     const fixed = service.ports.filter(isFixed);

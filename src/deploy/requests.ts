@@ -6,8 +6,10 @@ import { FlotillaError } from '../core/errors.js';
 import { FLOTILLA_VERSION } from '../core/version.js';
 import { Label } from '../runtime/labels.js';
 import type { ContainerFile, ContainerRequest, ImageInfo, NetworkRequest, VolumeRequest } from '../runtime/driver.js';
+import { meshSettingsOf } from '../spec/mesh.js';
 import type { FileGrant, ServiceSpec, Stack } from '../spec/types.js';
 import { serviceConfigHash } from './config-hash.js';
+import { upstreamAlias } from './mesh.js';
 import { containerName } from './names.js';
 import { telemetryInjection } from './telemetry-env.js';
 
@@ -65,9 +67,11 @@ export function containerRequest(input: ContainerRequestInput): ContainerRequest
   const telemetry = telemetryInjection({ stack, service, containerName: name, image: input.image });
   const volumeNames: Record<string, string> = {};
   for (const [key, volume] of Object.entries(stack.volumes)) volumeNames[key] = volume.name;
+  // A meshed service's proxy takes its name; the replicas answer to `<service>-upstream` behind it.
+  const ownName = meshSettingsOf(stack, service) ? upstreamAlias(service.name) : service.name;
   const networks = Object.entries(service.networks).map(([key, attachment]) => ({
     name: stack.networks[key]?.name ?? key,
-    aliases: [...new Set([service.name, ...attachment.aliases])],
+    aliases: [...new Set([ownName, ...attachment.aliases])],
     ...(attachment.ipv4Address ? { ipv4Address: attachment.ipv4Address } : {}),
     ...(attachment.ipv6Address ? { ipv6Address: attachment.ipv6Address } : {}),
   }));

@@ -5,6 +5,7 @@ import type { Driver } from '../runtime/driver.js';
 import type { Stack } from '../spec/types.js';
 import { waitForService, ServiceFailedError } from './conditions.js';
 import { execute, type ExecuteResult, type ProgressEvent, type ServiceFailure } from './execute.js';
+import type { MeshImageSource } from './mesh-image.js';
 import { observe } from './observe.js';
 import type { Plan } from './plan.js';
 import { planUp, type UpOptions } from './plan-up.js';
@@ -22,6 +23,8 @@ export interface UpRequest {
   /** Where build records go (the project's state store); opened only when something is built. */
   recordBuild: (record: BuildRecord) => void | Promise<void>;
   signal?: AbortSignal;
+  /** The mesh proxy image; by default the one of the running Flotilla's bundle (needed only when a service is meshed). */
+  meshImage?: MeshImageSource;
 }
 
 export interface UpResult extends ExecuteResult {
@@ -31,7 +34,7 @@ export interface UpResult extends ExecuteResult {
 /** Observe → plan → execute (unless a dry run) → optionally wait for readiness. */
 export async function up(request: UpRequest): Promise<UpResult> {
   const { driver, stack, options } = request;
-  const observation = await observe(driver, stack, options.services);
+  const observation = await observe(driver, stack, options.services, { meshImage: request.meshImage });
   const plan = planUp(stack, observation, options);
   if (request.dryRun) return { plan, failures: [], skipped: [] };
   const result = await execute(plan, {
@@ -46,6 +49,7 @@ export async function up(request: UpRequest): Promise<UpResult> {
       if (record.git?.dirty) onProgress(`warning: built from uncommitted changes in ${stack.services[service]?.build?.context ?? service}`);
       return record.imageId;
     },
+    meshImage: observation.meshImage,
     onProgress: request.onProgress,
     signal: request.signal,
   });

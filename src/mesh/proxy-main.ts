@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import * as z from 'zod';
 import { UsageError } from '../core/errors.js';
 import { formatHostPort, parseHostPort } from './address.js';
+import { CallerResolver, waitForHosts, type LookupAll } from './caller-resolver.js';
 import { describeIssues } from './toxic-collection.js';
 import { resilienceSchema } from './http/resilience.js';
 import { createOtlpTelemetry, noTelemetry, type MeshTelemetry } from './http/telemetry/recorder.js';
@@ -50,8 +51,11 @@ export const meshProxyConfigSchema = z.strictObject({
   api: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(TOXIPROXY_DEFAULT_PORT) }).prefault({}),
   /** OTLP/HTTP collector base URL; no telemetry is sent without it. */
   collector: z.url({ protocol: /^https?$/ }).optional(),
-  /** Caller IP → service name; unknown callers are `unknown`. */
+  /** Caller IP → service name, fixed; checked before `callerServices`. Unknown callers are `unknown`. */
   callers: z.record(z.string(), z.string()).default({}),
+  /** The project's service names: the proxy resolves `X` and `X-upstream` every `callerRefreshMs` and knows callers by those addresses. */
+  callerServices: z.array(z.string().min(1)).default([]),
+  callerRefreshMs: z.number().int().min(100).default(5_000),
 });
 
 /** The config as written (defaults optional). */
@@ -68,7 +72,18 @@ export interface RunningMeshProxy extends AsyncDisposable {
   /** The proxies, in listener order. */
   readonly proxies: readonly MeshProxy[];
   readonly telemetry: MeshTelemetry;
+  /** Knows callers by address, from `callerServices`. */
+  readonly callers: CallerResolver;
   close(): Promise<void>;
+}
+
+/** How the proxy starts: collaborators a test replaces. */
+export interface RunMeshProxyOptions {
+  /** Name resolution, for the upstream wait and the callers. */
+  lookup?: LookupAll;
+  /** Told once when the proxy waits for its upstreams to resolve. */
+  onWait?: (missing: string[]) => void;
+  signal?: AbortSignal;
 }
 
 /** Validates a config; a UsageError names every bad field. */
@@ -86,12 +101,19 @@ export function parseMeshProxyConfig(input: unknown): MeshProxyConfig {
   return config;
 }
 
-/** Starts the proxies of one service, its API and its telemetry. */
-export async function runMeshProxy(input: MeshProxyConfigInput | MeshProxyConfig): Promise<RunningMeshProxy> {
+/**
+ * Starts the proxies of one service, its API and its telemetry. It first waits until every
+ * upstream host resolves (in a container: until the service's replicas are on the network), and
+ * starts the API last, so an API that answers means the listeners forward.
+ */
+export async function runMeshProxy(input: MeshProxyConfigInput | MeshProxyConfig, options: RunMeshProxyOptions = {}): Promise<RunningMeshProxy> {
   const config = parseMeshProxyConfig(input);
+  const hosts = config.listeners.flatMap((listener) => listener.upstreams.map((upstream) => parseHostPort(upstream, 'upstream').host));
+  await waitForHosts(hosts, { ...(options.lookup && { lookup: options.lookup }), ...(options.onWait && { onWait: options.onWait }), ...(options.signal && { signal: options.signal }) });
+  const fixed = new Map(Object.entries(config.callers));
+  const callers = await new CallerResolver({ services: config.callerServices, intervalMs: config.callerRefreshMs, ...(options.lookup && { lookup: options.lookup }) }).start();
   const telemetry = config.collector ? createOtlpTelemetry({ service: config.service, version: config.version, endpoint: config.collector }) : noTelemetry;
-  const callers = new Map(Object.entries(config.callers));
-  const registry = new ProxyRegistry({ http: { telemetry, resolveCaller: (ip) => callers.get(ip) ?? 'unknown' } });
+  const registry = new ProxyRegistry({ http: { telemetry, resolveCaller: (ip) => fixed.get(ip) ?? callers.resolve(ip) ?? 'unknown' } });
   let api: StartedToxiproxyApi | undefined;
   try {
     const proxies = await registry.populate(
@@ -106,12 +128,14 @@ export async function runMeshProxy(input: MeshProxyConfigInput | MeshProxyConfig
     api = await startToxiproxyApi({ registry, host: config.api.host, port: config.api.port });
     const started = api;
     const close = async (): Promise<void> => {
+      callers.close();
       await started.close();
       await registry.close();
       await telemetry.close();
     };
-    return { config, registry, api: started, proxies, telemetry, close, [Symbol.asyncDispose]: close };
+    return { config, registry, api: started, proxies, telemetry, callers, close, [Symbol.asyncDispose]: close };
   } catch (error) {
+    callers.close();
     await api?.close();
     await registry.close();
     await telemetry.close();
@@ -119,27 +143,57 @@ export async function runMeshProxy(input: MeshProxyConfigInput | MeshProxyConfig
   }
 }
 
-/** Reads the config as a program: a JSON file named by the first argument, or FLOTILLA_MESH_CONFIG. */
-function configFromProcess(): unknown {
-  const file = process.argv[2];
-  const text = file ? readFileSync(file, 'utf8') : process.env.FLOTILLA_MESH_CONFIG;
-  if (!text) throw new UsageError('no mesh proxy config: pass a JSON file as the first argument or set FLOTILLA_MESH_CONFIG');
-  return JSON.parse(text) as unknown;
+/** Parses config text (JSON); a UsageError names the source when it is not JSON. */
+export function parseMeshProxyConfigText(text: string | undefined, source: string): MeshProxyConfigInput {
+  if (!text) throw new UsageError(`no mesh proxy config: ${source} is empty`);
+  try {
+    return JSON.parse(text) as MeshProxyConfigInput;
+  } catch (error) {
+    throw new UsageError(`invalid mesh proxy config in ${source}: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
-async function main(): Promise<void> {
-  const running = await runMeshProxy(configFromProcess() as MeshProxyConfigInput);
-  process.stderr.write(`${JSON.stringify({ msg: 'mesh proxy started', service: running.config.service, api: running.api.url, proxies: running.proxies.map((proxy) => proxy.toJSON()) })}\n`);
-  const stop = (): void => {
-    void running.close().then(() => process.exit(0));
-  };
+/**
+ * Runs a proxy as a process's whole job (`flotilla mesh-proxy`, or this file run directly): logs
+ * one JSON line when it waits and when it starts, and resolves once SIGTERM or SIGINT has closed
+ * it (a signal during the upstream wait stops the wait).
+ */
+export async function serveMeshProxy(input: MeshProxyConfigInput): Promise<void> {
+  const log = (fields: Record<string, unknown>): void => void process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...fields })}\n`);
+  const stopped = new AbortController();
+  const stop = (): void => stopped.abort();
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  try {
+    let running: RunningMeshProxy;
+    try {
+      running = await runMeshProxy(input, { signal: stopped.signal, onWait: (missing) => log({ msg: 'waiting for upstreams to resolve', hosts: missing }) });
+    } catch (error) {
+      if (stopped.signal.aborted) return;
+      throw error;
+    }
+    log({ msg: 'mesh proxy started', service: running.config.service, api: running.api.url, proxies: running.proxies.map((proxy) => proxy.toJSON()) });
+    if (!stopped.signal.aborted) await new Promise((resolve) => stopped.signal.addEventListener('abort', resolve, { once: true }));
+    await running.close();
+    log({ msg: 'mesh proxy stopped', service: running.config.service });
+  } finally {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+  }
+}
+
+/** Reads the config as a program: a JSON file named by the first argument, or FLOTILLA_MESH_CONFIG. */
+function configFromProcess(): MeshProxyConfigInput {
+  const file = process.argv[2];
+  return file ? parseMeshProxyConfigText(readFileSync(file, 'utf8'), file) : parseMeshProxyConfigText(process.env.FLOTILLA_MESH_CONFIG, 'FLOTILLA_MESH_CONFIG');
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(2);
-  });
+  serveMeshProxy(configFromProcess()).then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(2);
+    },
+  );
 }

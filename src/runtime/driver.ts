@@ -58,6 +58,8 @@ export interface ImageInfo {
   /** `name@sha256:…` for images that came from or went to a registry; empty for local builds. */
   repoDigests: string[];
   labels: Record<string, string>;
+  /** The image's EXPOSE ports as `3000/tcp`, `53/udp`; absent when the runtime did not say. */
+  exposedPorts?: string[];
 }
 
 export interface NetworkRequest {

@@ -18,7 +18,14 @@ export const Label = {
   /** The Compose key of a network or volume (`default`, `pgdata`). */
   network: `${PREFIX}network`,
   volume: `${PREFIX}volume`,
+  /** `proxy` on a service's mesh proxy container: it carries the service's label but is not one of its replicas (no replica label). */
+  mesh: `${PREFIX}mesh`,
 } as const;
+
+/** True for a mesh proxy container: it belongs to its service but is not a replica of it. */
+export function isMeshProxy(container: { labels: Record<string, string> }): boolean {
+  return container.labels[Label.mesh] === 'proxy';
+}
 
 /**
  * Extra labels put on everything Flotilla creates, from FLOTILLA_EXTRA_LABELS

@@ -5,3 +5,4 @@ export { renderStack } from './render-stack.js';
 export { parseDuration, tryParseDuration } from './duration.js';
 export type * from './types.js';
 export { loadExperimentFiles, type ExperimentFileOptions, type ExperimentFromFile } from './experiments-file.js';
+export { meshSettingsOf, meshedServices } from './mesh.js';

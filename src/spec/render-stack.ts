@@ -5,7 +5,7 @@
  */
 import { stringify } from 'yaml';
 import { renderExperiments } from './render-experiments.js';
-import type { ConfigSpec, DeploySpec, FileGrant, Healthcheck, NetworkSpec, PortSpec, SecretSpec, ServiceSpec, ServiceVolume, Stack, TelemetrySettings, TestSuiteSpec, UpdateConfig, VolumeSpec } from './types.js';
+import type { ConfigSpec, DeploySpec, FileGrant, Healthcheck, NetworkSpec, PortSpec, SecretSpec, ServiceMeshSettings, ServiceSpec, ServiceVolume, Stack, TelemetrySettings, TestSuiteSpec, UpdateConfig, VolumeSpec } from './types.js';
 
 type Plain = Record<string, unknown>;
 
@@ -28,6 +28,7 @@ function stackDocument(stack: Stack): Plain {
     wait_timeout: `${stack.flotilla.waitTimeoutSeconds}s`,
     ...renderTelemetry(stack.flotilla.telemetry),
     ...(stack.flotilla.experiments && { experiments: renderExperiments(stack.flotilla.experiments) }),
+    ...(stack.flotilla.mesh !== undefined && { mesh: stack.flotilla.mesh }),
   };
   for (const key of Object.keys(stack.extensions).sort()) doc[key] = stack.extensions[key];
   return doc;
@@ -96,9 +97,17 @@ function renderService(service: ServiceSpec): Plain {
   const flotilla: Plain = {};
   if (Object.keys(service.flotilla.tests).length > 0) flotilla['tests'] = mapValues(sortedKeys(service.flotilla.tests), renderSuite);
   if (service.flotilla.telemetry !== undefined) flotilla['telemetry'] = service.flotilla.telemetry;
+  if (service.flotilla.mesh !== undefined) flotilla['mesh'] = renderMesh(service.flotilla.mesh);
   if (Object.keys(flotilla).length > 0) extensions['x-flotilla'] = flotilla;
   for (const key of Object.keys(extensions).sort()) out[key] = extensions[key];
   return out;
+}
+
+/** `false`, `true` for empty settings, else the mapping as resolved. */
+function renderMesh(mesh: false | ServiceMeshSettings): unknown {
+  if (mesh === false) return false;
+  if (Object.keys(mesh.ports).length === 0 && mesh.resilience === undefined) return true;
+  return { ...(Object.keys(mesh.ports).length > 0 && { ports: { ...mesh.ports } }), ...(mesh.resilience && { resilience: mesh.resilience }) };
 }
 
 /** `telemetry` only when it differs from the default (on, Flotilla's collector), so most files show none. */

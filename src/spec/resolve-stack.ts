@@ -128,6 +128,7 @@ export async function resolveStack(input: StackInput): Promise<Stack> {
       waitTimeoutSeconds: parseDuration(flotilla?.wait_timeout ?? DEFAULT_WAIT_TIMEOUT) / 1000,
       telemetry: resolveTelemetry(flotilla?.telemetry),
       ...(Object.keys(experiments).length > 0 && { experiments }),
+      ...(flotilla?.mesh !== undefined && { mesh: flotilla.mesh }),
     },
     extensions: Object.fromEntries(Object.entries(plain).filter(([key]) => key.startsWith('x-') && key !== 'x-flotilla').sort(([a], [b]) => (a < b ? -1 : 1))),
   };

@@ -47,6 +47,8 @@ export interface StackFlotillaSettings {
   telemetry?: TelemetrySettings;
   /** `x-flotilla.experiments`: chaos experiments by name; set when the file declares any. */
   experiments?: Record<string, ExperimentSpec>;
+  /** `x-flotilla.mesh`: `true` puts a mesh proxy in front of every service (a service's own setting wins). Set when written. */
+  mesh?: boolean;
 }
 
 /** Where `up` sends the services' telemetry (OTEL_EXPORTER_OTLP_ENDPOINT and friends). */
@@ -63,6 +65,31 @@ export interface ServiceFlotillaSettings {
   tests: Record<string, TestSuiteSpec>;
   /** `x-flotilla.telemetry` of the service: `false` turns the OTEL_* variables off for it, `true` on; absent: the stack's setting. */
   telemetry?: boolean;
+  /** `x-flotilla.mesh` of the service: `false` keeps it out of the mesh; settings (`true` is empty ones) put it in; absent: the stack's setting. */
+  mesh?: false | ServiceMeshSettings;
+}
+
+/** The protocol a mesh proxy speaks on a port: HTTP/1.1 (per-request telemetry, message faults, retries) or plain TCP. */
+export type MeshProtocol = 'http' | 'tcp';
+
+/** A meshed service's settings (`x-flotilla.mesh` as a mapping). */
+export interface ServiceMeshSettings {
+  /** Container port (decimal text) → protocol, as written; ports not listed are found and their protocol inferred by `up`. */
+  ports: Record<string, MeshProtocol>;
+  /**
+   * Timeouts, retries and ejection for the HTTP ports, in the proxy's JSON form (snake_case, as the
+   * Toxiproxy-compatible API takes it), only what was written: the proxy fills in its defaults.
+   */
+  resilience?: MeshResilience;
+}
+
+/** `x-flotilla.mesh.resilience` as written: every field optional (the mesh's `resilienceSchema` input). */
+export interface MeshResilience {
+  attempt_timeout_ms?: number;
+  timeout_ms?: number;
+  retries?: { attempts?: number; on_status?: number[]; on_errors?: ('connect' | 'reset' | 'timeout')[]; backoff_ms?: number };
+  budget?: { ratio?: number; window_ms?: number; min_retries?: number };
+  ejection?: { consecutive_failures?: number; cool_off_ms?: number };
 }
 
 /**

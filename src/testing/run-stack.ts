@@ -78,6 +78,8 @@ export function runStack(input: RunStackInput): Stack {
   const network = { name: `${input.project}_default`, external: false, driver: 'bridge', driverOpts: {}, internal: false, attachable: false, enableIpv6: false, labels: {} };
   return {
     ...stack,
+    // A run talks to its services directly: no mesh proxies in test runs.
+    flotilla: { ...stack.flotilla, mesh: false },
     name: input.project,
     services,
     disabledServices: [],
@@ -96,6 +98,7 @@ function isolate(service: ServiceSpec): ServiceSpec {
     volumes: service.volumes.map(freshVolume),
     replicas: 1,
     pullPolicy: 'never',
+    flotilla: { ...service.flotilla, mesh: false },
   };
 }
 

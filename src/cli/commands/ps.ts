@@ -1,14 +1,16 @@
 import { ImageLabel } from '../../build/image-labels.js';
 import { ExitCode } from '../../core/errors.js';
 import type { ImageInfo, ObservedContainer, PublishedPort } from '../../runtime/driver.js';
-import { Label } from '../../runtime/labels.js';
+import { isMeshProxy, Label } from '../../runtime/labels.js';
 import { commandContext, type GlobalOptions } from '../context.js';
 import { renderTable } from '../output/table.js';
 
 /** One row of `ps`, also its JSON form. */
 interface ContainerRow {
   service: string;
+  /** 0 for a mesh proxy, which belongs to the service but is not one of its replicas. */
   replica: number;
+  role: 'replica' | 'mesh-proxy';
   name: string;
   id: string;
   state: string;
@@ -46,7 +48,7 @@ export async function run(services: string[], options: { output: 'table' | 'json
         ['SERVICE', '#', 'NAME', 'STATE', 'HEALTH', 'PORTS', 'IMAGE', 'DIGEST', 'BUILT FROM'],
         rows.map((row) => [
           row.service,
-          String(row.replica),
+          row.role === 'mesh-proxy' ? 'mesh' : String(row.replica),
           row.name,
           row.state === 'exited' ? `exited (${row.exitCode ?? '?'})` : row.state,
           row.health ?? '-',
@@ -67,6 +69,7 @@ function toRow(container: ObservedContainer, image: ImageInfo | undefined): Cont
   return {
     service: container.service,
     replica: container.replica,
+    role: isMeshProxy(container) ? 'mesh-proxy' : 'replica',
     name: container.name,
     id: container.id,
     state: container.state,

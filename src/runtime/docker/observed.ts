@@ -107,7 +107,8 @@ export function volumeOf(info: Pick<Dockerode.VolumeInspectInfo, 'Name' | 'Label
 
 /** An image from an inspect answer. */
 export function imageOf(info: Dockerode.ImageInspectInfo): ImageInfo {
-  return { id: info.Id, repoDigests: info.RepoDigests ?? [], labels: info.Config?.Labels ?? {} };
+  const exposed = Object.keys(info.Config?.ExposedPorts ?? {}).sort();
+  return { id: info.Id, repoDigests: info.RepoDigests ?? [], labels: info.Config?.Labels ?? {}, ...(exposed.length > 0 && { exposedPorts: exposed }) };
 }
 
 /** Objects not made by Flotilla may lack labels: they read as project/service "" and replica 0. */

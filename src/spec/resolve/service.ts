@@ -12,6 +12,7 @@ import { resolveGrants, resolveVolumes } from './mounts.js';
 import { resolveExpose, resolveExtraHosts, resolvePorts, resolveServiceNetworks } from './networking.js';
 import { resolveDeploy, resolveHealthcheck, resolvePullPolicy, resolveReplicas, resolveRestart, resolveUlimits } from './runtime-settings.js';
 import { shellWords } from './shell-words.js';
+import { resolveServiceMesh } from './mesh.js';
 import { resolveTests } from './tests.js';
 
 const PROFILE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -29,6 +30,7 @@ export async function resolveService(name: string, raw: RawService, context: Res
   warnIgnored(raw, SERVICE_IGNORED, path, context);
   const build = resolveBuild(raw, path, context);
   const { dependsOn, dependencyPaths } = resolveDependsOn(raw, path);
+  const mesh = resolveServiceMesh(raw['x-flotilla']?.mesh, raw.network_mode, path, context);
   const spec: ServiceSpec = {
     name,
     image: resolveImage(name, raw, build, path, context, stripped),
@@ -57,6 +59,7 @@ export async function resolveService(name: string, raw: RawService, context: Res
     flotilla: {
       tests: resolveTests(name, raw, build, context),
       ...(raw['x-flotilla']?.telemetry !== undefined && { telemetry: raw['x-flotilla'].telemetry }),
+      ...(mesh !== undefined && { mesh }),
     },
     extensions: extensionsOf(raw),
   };

@@ -2,6 +2,7 @@
 import * as z from 'zod';
 import { bool, duration, strictObject } from './common.js';
 import { experimentsSchema } from './experiments.js';
+import { serviceMeshSchema, stackMeshSchema } from './mesh.js';
 import { testsSchema } from './tests.js';
 
 /** An absolute http:// or https:// URL, as OTLP/HTTP endpoints are written. */
@@ -20,12 +21,14 @@ export const stackFlotillaSchema = strictObject({
   wait_timeout: duration.optional(),
   telemetry: stackTelemetrySchema.optional(),
   experiments: experimentsSchema.optional(),
+  mesh: stackMeshSchema.optional(),
 }).nullable();
 
-/** Per service: its test suites, and whether `up` points it at the collector. */
+/** Per service: its test suites, whether `up` points it at the collector, and whether (and how) it is meshed. */
 export const serviceFlotillaSchema = strictObject({
   tests: testsSchema.optional(),
   telemetry: bool.optional(),
+  mesh: serviceMeshSchema.optional(),
 }).nullable();
 
 /** Top-level `x-flotilla` as written. */

@@ -1,0 +1,197 @@
+/** `up` with the mesh: a proxy container in front of each meshed service, planned as golden text and carried out on the fake driver. */
+import { describe, expect, it } from 'vitest';
+import { execute } from '../../../src/deploy/execute.js';
+import { meshPorts, meshProxyConfig } from '../../../src/deploy/mesh.js';
+import type { MeshImageSource } from '../../../src/deploy/mesh-image.js';
+import { meshProxyRequest } from '../../../src/deploy/mesh-request.js';
+import { observe } from '../../../src/deploy/observe.js';
+import { planDown } from '../../../src/deploy/plan-lifecycle.js';
+import { planText } from '../../../src/deploy/plan-text.js';
+import { planUp, type UpOptions } from '../../../src/deploy/plan-up.js';
+import { meshProxyConfigSchema } from '../../../src/mesh/proxy-main.js';
+import { FakeDriver } from '../../../src/runtime/fake/fake-driver.js';
+import { Label } from '../../../src/runtime/labels.js';
+import type { ServiceMeshSettings, ServiceSpec, Stack } from '../../../src/spec/types.js';
+import { healthy, service, stack } from '../../support/stack-factory.js';
+
+const defaults: UpOptions = { services: [], forceRecreate: false, noRecreate: false, removeOrphans: false, build: false };
+const TAG = 'flotilla-mesh:0.0.0-test';
+const meshImage: MeshImageSource = { tag: TAG, build: (driver, labels) => driver.buildImage({ context: '/bundle', entries: [], dockerfile: 'Dockerfile', args: {}, labels, tags: [TAG] }) };
+
+/** db (postgres, EXPOSE 5432) ← api (EXPOSE 3000, and 9100 for metrics) ← web (publishes 8080); mesh on for the stack. */
+function meshed(apiMesh?: false | ServiceMeshSettings, top = true): Stack {
+  return stack(
+    [
+      service('db', { image: 'postgres:15', healthcheck: healthy }),
+      service('api', {
+        expose: ['9100'],
+        healthcheck: healthy,
+        dependsOn: { db: { condition: 'service_healthy', restart: false, required: true } },
+        flotilla: { tests: {}, ...(apiMesh !== undefined && { mesh: apiMesh }) },
+      }),
+      service('web', { ports: [{ target: 8080, published: '8080', protocol: 'tcp', mode: 'ingress' }], dependsOn: { api: { condition: 'service_started', restart: false, required: true } } }),
+    ],
+    { flotilla: { waitTimeoutSeconds: 5, telemetry: { enabled: false }, ...(top && { mesh: true }) } },
+  );
+}
+
+function fake(): FakeDriver {
+  const driver = new FakeDriver();
+  driver.addImage('postgres:15', 'sha256:pg', { exposedPorts: ['5432/tcp'] });
+  driver.addImage('api:latest', 'sha256:api', { exposedPorts: ['3000/tcp', '53/udp'], labels: { 'org.opencontainers.image.version': 'v1.2.0' } });
+  driver.addImage('web:latest', 'sha256:web');
+  return driver;
+}
+
+async function planOn(driver: FakeDriver, target: Stack, options: Partial<UpOptions> = {}) {
+  return planUp(target, await observe(driver, target, [], { meshImage }), { ...defaults, ...options });
+}
+
+async function upOn(driver: FakeDriver, target: Stack) {
+  const observation = await observe(driver, target, [], { meshImage });
+  const plan = planUp(target, observation, defaults);
+  const result = await execute(plan, { driver, stack: target, images: observation.images, extraLabels: { 'dev.flotilla.test-run': 'r1' }, meshImage, onProgress: () => undefined });
+  expect(result.failures).toEqual([]);
+  return plan;
+}
+
+function aliasesOf(driver: FakeDriver, name: string): string[] {
+  const container = [...driver.containers.values()].find((c) => c.name === name);
+  return (container && driver.attachments.get(container.id)?.flatMap((attachment) => attachment.aliases)) ?? [];
+}
+
+describe('ports of a meshed service', () => {
+  it('are its ports, expose and image EXPOSE (TCP only), plus those named, with the protocol inferred or written', () => {
+    const api = service('api', { ports: [{ target: 5432, protocol: 'tcp', mode: 'ingress' }, { target: 53, protocol: 'udp', mode: 'ingress' }], expose: ['8000-8001', '161/udp'] });
+    expect(meshPorts(api, { ports: { '7000': 'tcp', '8001': 'tcp' } }, ['3000/tcp', '6379/tcp', '5000/udp'])).toEqual([
+      { port: 3000, protocol: 'http' },
+      { port: 5432, protocol: 'tcp' },
+      { port: 6379, protocol: 'tcp' },
+      { port: 7000, protocol: 'tcp' },
+      { port: 8000, protocol: 'http' },
+      { port: 8001, protocol: 'tcp' },
+    ]);
+  });
+});
+
+describe('planUp with the mesh', () => {
+  it('builds the proxy image, then puts a proxy after each meshed service, before its dependents', async () => {
+    expect(planText(await planOn(fake(), meshed()))).toBe(
+      [
+        'project demo:',
+        `  build    image ${TAG} (missing)`,
+        '  create   network demo_default (missing)',
+        '  create   container demo-db-1 (missing)',
+        '  create   container demo-db-mesh-1 (missing)',
+        '  create   container demo-api-1 (missing) after db healthy',
+        '  create   container demo-api-mesh-1 (missing)',
+        '  create   container demo-web-1 (missing) after api started',
+        '  create   container demo-web-mesh-1 (missing)',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('gives the service name to the proxy and `<service>-upstream` to the replicas, and has nothing to do on a second run', async () => {
+    const driver = fake();
+    await upOn(driver, meshed());
+    expect(aliasesOf(driver, 'demo-api-1')).toEqual(['api-upstream']);
+    expect(aliasesOf(driver, 'demo-api-mesh-1')).toEqual(['api']);
+    const proxy = [...driver.containers.values()].find((c) => c.name === 'demo-api-mesh-1');
+    expect(proxy?.labels).toMatchObject({ [Label.project]: 'demo', [Label.service]: 'api', [Label.mesh]: 'proxy', [Label.image]: TAG, 'dev.flotilla.test-run': 'r1' });
+    expect(proxy?.labels[Label.replica]).toBeUndefined();
+    expect(driver.images.get(TAG)?.labels).toEqual({ 'dev.flotilla.test-run': 'r1' });
+    // The proxy is healthy before a dependent is created: it reaches the service through it from the start.
+    expect(driver.calls.indexOf('start container demo-api-mesh-1')).toBeLessThan(driver.calls.indexOf('create container demo-web-1'));
+    expect(planText(await planOn(driver, meshed()))).toBe('project demo: nothing to do\n');
+  });
+
+  it('recreates only the proxy when its settings or its image change', async () => {
+    const driver = fake();
+    await upOn(driver, meshed());
+    expect(planText(await planOn(driver, meshed({ ports: {}, resilience: { retries: { attempts: 3 } } })))).toBe(
+      'project demo:\n  recreate container demo-api-mesh-1 (mesh config changed) after db healthy\n',
+    );
+    expect(planText(await planOn(driver, meshed({ ports: { '3000': 'tcp' } })))).toContain('recreate container demo-api-mesh-1 (mesh config changed)');
+    driver.addImage(TAG, 'sha256:newer-proxy');
+    expect(planText(await planOn(driver, meshed()))).toContain('recreate container demo-db-mesh-1 (image changed)');
+  });
+
+  it('removes the proxy and gives the replicas their name back when a service leaves the mesh', async () => {
+    const driver = fake();
+    await upOn(driver, meshed());
+    expect(planText(await planOn(driver, meshed(false)))).toBe(
+      ['project demo:', '  remove   container demo-api-mesh-1 (not meshed) after db healthy', '  recreate container demo-api-1 (config changed)', ''].join('\n'),
+    );
+  });
+
+  it('recreates the replicas (their alias changes) and adds proxies when the mesh is turned on', async () => {
+    const driver = fake();
+    await upOn(driver, meshed(undefined, false));
+    expect(planText(await planOn(driver, meshed(undefined, false)))).toBe('project demo: nothing to do\n');
+    const text = planText(await planOn(driver, meshed()));
+    expect(text).toContain('  recreate container demo-api-1 (config changed) after db healthy\n  create   container demo-api-mesh-1 (missing)\n');
+  });
+
+  it('starts a stopped proxy, and leaves it alone with --no-recreate', async () => {
+    const driver = fake();
+    await upOn(driver, meshed());
+    for (const container of driver.containers.values()) if (container.name === 'demo-db-mesh-1') Object.assign(container, { state: 'exited', exitCode: 0 });
+    expect(planText(await planOn(driver, meshed({ ports: {}, resilience: { timeout_ms: 1 } }), { noRecreate: true }))).toBe('project demo:\n  start    container demo-db-mesh-1 (exited)\n');
+  });
+
+  it('refuses a meshed service with no port, saying what to write', async () => {
+    const driver = fake();
+    const target = meshed();
+    target.services['worker'] = service('worker', { image: 'web:latest' });
+    await expect(planOn(driver, target)).rejects.toThrow('service worker is meshed but has no TCP port for its proxy to listen on');
+  });
+
+  it('removes the proxy with its service on down', async () => {
+    const driver = fake();
+    await upOn(driver, meshed());
+    const text = planText(planDown(meshed(), await driver.observe('demo'), { volumes: false, removeOrphans: false }));
+    expect(text).toContain('  remove   container demo-api-1 (down)\n  remove   container demo-api-mesh-1 (down)\n');
+  });
+});
+
+describe('the proxy container', () => {
+  const target = meshed({ ports: {}, resilience: { retries: { attempts: 2 } } });
+  const api = target.services['api'] as ServiceSpec;
+  const request = meshProxyRequest({
+    stack: { ...target, flotilla: { ...target.flotilla, telemetry: { enabled: true } } },
+    service: api,
+    serviceImage: { id: 'sha256:api', repoDigests: [], labels: { 'org.opencontainers.image.version': 'v1.2.0' }, exposedPorts: ['3000/tcp'] },
+    meshImage: { tag: TAG, id: 'sha256:proxy' },
+    extraLabels: {},
+  });
+
+  it('publishes its control API on 127.0.0.1 at an ephemeral port, has a healthcheck, and reaches the collector', () => {
+    expect(request.name).toBe('demo-api-mesh-1');
+    expect(request.image).toBe('sha256:proxy');
+    expect(request.service.ports).toEqual([{ target: 8474, hostIp: '127.0.0.1', protocol: 'tcp', mode: 'ingress' }]);
+    expect(request.service.healthcheck).toMatchObject({ test: ['CMD', 'bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/8474'] });
+    expect(request.service.extraHosts).toEqual([{ host: 'host.docker.internal', ip: 'host-gateway' }]);
+    expect(request.networks).toEqual([{ name: 'demo_default', aliases: ['api'] }]);
+  });
+
+  it('is configured with one listener per port to `<service>-upstream`, the callers and the collector, as the proxy validates it', () => {
+    const config = JSON.parse(request.service.environment['FLOTILLA_MESH_CONFIG'] ?? '{}') as unknown;
+    expect(config).toEqual({
+      service: 'api',
+      version: 'v1.2.0',
+      host: '0.0.0.0',
+      listeners: [
+        { port: 3000, kind: 'http', upstreams: ['api-upstream:3000'], name: 'api-3000', resilience: { retries: { attempts: 2 } } },
+        { port: 9100, kind: 'http', upstreams: ['api-upstream:9100'], name: 'api-9100', resilience: { retries: { attempts: 2 } } },
+      ],
+      api: { host: '0.0.0.0', port: 8474 },
+      collector: 'http://host.docker.internal:4318',
+      callerServices: ['api', 'db', 'web'],
+    });
+    expect(meshProxyConfigSchema.safeParse(config).success).toBe(true);
+    const single = meshProxyConfig({ stack: target, service: target.services['db'] as ServiceSpec, ports: [{ port: 5432, protocol: 'tcp' }], version: 'unknown' });
+    expect(single.listeners).toEqual([{ port: 5432, kind: 'tcp', upstreams: ['db-upstream:5432'], name: 'db' }]);
+    expect(single.collector).toBeUndefined();
+  });
+});

@@ -1,0 +1,86 @@
+/** Callers known by address: the project's names (`X`, `X-upstream`) resolved and refreshed; the upstream wait. */
+import { describe, expect, it } from 'vitest';
+import { CallerResolver, waitForHosts, type LookupAll } from '../../../src/mesh/caller-resolver.js';
+
+/** A DNS whose answers a test changes; unknown names fail as ENOTFOUND does. */
+function fakeDns(initial: Record<string, string[]>): { lookup: LookupAll; answers: Record<string, string[]>; asked: string[] } {
+  const answers = { ...initial };
+  const asked: string[] = [];
+  const lookup: LookupAll = (host) => {
+    asked.push(host);
+    const addresses = answers[host];
+    return addresses ? Promise.resolve(addresses.map((address) => ({ address }))) : Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }));
+  };
+  return { lookup, answers, asked };
+}
+
+describe('CallerResolver', () => {
+  it('maps the addresses of every service and of its replicas behind a proxy to the service', async () => {
+    const dns = fakeDns({ web: ['10.0.0.5'], 'api': ['10.0.0.7'], 'api-upstream': ['10.0.0.8', '10.0.0.9'] });
+    using callers = await new CallerResolver({ services: ['api', 'web', 'db'], lookup: dns.lookup }).start();
+    expect(callers.resolve('10.0.0.5')).toBe('web');
+    expect(callers.resolve('10.0.0.9')).toBe('api');
+    expect(callers.resolve('::ffff:10.0.0.8')).toBe('api');
+    expect(callers.resolve('10.0.0.7')).toBe('api');
+    expect(callers.resolve('10.0.0.99')).toBeUndefined();
+    expect(dns.asked.sort()).toEqual(['api', 'api-upstream', 'db', 'db-upstream', 'web', 'web-upstream']);
+  });
+
+  it('follows replicas that come back with new addresses, on refresh', async () => {
+    const dns = fakeDns({ web: ['10.0.0.5'] });
+    using callers = await new CallerResolver({ services: ['web'], lookup: dns.lookup }).start();
+    dns.answers['web'] = ['10.0.0.6'];
+    await callers.refresh();
+    expect(callers.resolve('10.0.0.6')).toBe('web');
+    expect(callers.resolve('10.0.0.5')).toBeUndefined();
+  });
+
+  it('refreshes on its own every interval', async () => {
+    const dns = fakeDns({});
+    using callers = await new CallerResolver({ services: ['late'], intervalMs: 20, lookup: dns.lookup }).start();
+    dns.answers['late'] = ['10.0.0.3'];
+    const deadline = Date.now() + 2_000;
+    while (callers.resolve('10.0.0.3') === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(callers.resolve('10.0.0.3')).toBe('late');
+  });
+});
+
+describe('waitForHosts', () => {
+  it('returns once every host resolves, saying once which it waits for', async () => {
+    const dns = fakeDns({ 'a-upstream': ['10.0.0.2'] });
+    const told: string[][] = [];
+    setTimeout(() => (dns.answers['b-upstream'] = ['10.0.0.3']), 60);
+    await waitForHosts(['a-upstream', 'b-upstream', 'b-upstream'], { lookup: dns.lookup, intervalMs: 10, onWait: (missing) => told.push(missing) });
+    expect(told).toEqual([['b-upstream']]);
+  });
+
+  it('stops waiting when aborted', async () => {
+    const dns = fakeDns({});
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 30);
+    await expect(waitForHosts(['never'], { lookup: dns.lookup, intervalMs: 10, signal: controller.signal })).rejects.toThrow();
+  });
+});
+
+describe('runMeshProxy with callers', () => {
+  it('waits for its upstream to resolve, then forwards and knows callers by their address', async () => {
+    const { createServer } = await import('node:http');
+    const { runMeshProxy } = await import('../../../src/mesh/proxy-main.js');
+    const upstream = createServer((_request, response) => response.end('pong'));
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const port = (upstream.address() as { port: number }).port;
+    const dns = fakeDns({ web: ['127.0.0.1'] });
+    const waited: string[][] = [];
+    setTimeout(() => (dns.answers['localhost'] = ['127.0.0.1']), 50);
+    await using proxy = await runMeshProxy(
+      { service: 'api', host: '127.0.0.1', listeners: [{ port: 0, kind: 'http', upstreams: [`localhost:${port}`], name: 'api' }], api: { port: 0 }, callerServices: ['web'] },
+      { lookup: dns.lookup, onWait: (missing) => waited.push(missing) },
+    );
+    expect(waited).toEqual([['localhost']]);
+    expect(proxy.callers.resolve('127.0.0.1')).toBe('web');
+    const listen = proxy.proxies[0]?.toJSON().listen ?? '';
+    const answer = await fetch(`http://${listen}/ping`);
+    expect(await answer.text()).toBe('pong');
+    upstream.close();
+  });
+});
