@@ -5,7 +5,7 @@
  * catch the bug. `flotilla serve` runs alongside for the mesh API the faults go through.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,9 @@ const SHOP = fileURLToPath(new URL('../../examples/shop/', import.meta.url));
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const project = `ft${testRunId.slice(0, 8)}-chaos`.toLowerCase();
 let env: NodeJS.ProcessEnv;
+let state = '';
+let otlpPort = 0;
+let shopPort = 0;
 let serve: { child: ChildProcess; done: Promise<CliResult> } | undefined;
 
 async function freePort(): Promise<number> {
@@ -41,8 +44,9 @@ interface Report {
 }
 
 beforeAll(async () => {
-  const state = mkdtempSync(join(tmpdir(), 'shop-chaos-'));
-  const [shopPort, otlpPort, meshPort] = [await freePort(), await freePort(), await freePort()];
+  state = mkdtempSync(join(tmpdir(), 'shop-chaos-'));
+  [shopPort, otlpPort] = [await freePort(), await freePort()];
+  const meshPort = await freePort();
   env = cliEnv(testRunId, {
     FLOTILLA_STATE_DIR: state,
     SHOP_PORT: String(shopPort),
@@ -92,5 +96,32 @@ describe('the shop behind the mesh, under drops and duplicates', () => {
     expect(result.code).toBe(1);
     expect(report.hypothesis.before.every((probe) => probe.ok)).toBe(true);
     expect(report.hypothesis.after.some((probe) => !probe.ok)).toBe(true);
+  });
+
+  it('draws the calls of services with no instrumentation at all, from the mesh\'s own spans', async () => {
+    // The services' own SDKs off; the proxies send to this test's collector.
+    const overlay = join(state, 'no-sdk.yaml');
+    const quiet = { environment: { OTEL_SDK_DISABLED: 'true' } };
+    writeFileSync(overlay, JSON.stringify({
+      'x-flotilla': { telemetry: { endpoint: `http://host.docker.internal:${otlpPort}` } },
+      services: { gateway: quiet, orders: quiet, inventory: quiet },
+    }));
+    const run = (args: string[]) => runCli(
+      ['-f', join(SHOP, 'compose.yaml'), '-f', join(SHOP, 'compose.mesh.yaml'), '-f', overlay, '-p', project, ...args],
+      { cwd: REPO, env },
+    );
+    expect((await run(['up', '--wait'])).code).toBe(0);
+    for (let i = 0; i < 10; i += 1) {
+      const response = await fetch(`http://127.0.0.1:${shopPort}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku: 'widget', quantity: 1 }) });
+      expect(response.status).toBe(201);
+    }
+    interface Edge { source: string; target: string; calls: number; p50Ms: number }
+    const edges = await eventually(async () => {
+      const result = await run(['map', '--since', '10m', '--output', 'json']);
+      const found = (JSON.parse(result.stdout) as { edges: Edge[] }).edges;
+      const calls = (source: string, target: string) => found.find((edge) => edge.source === source && edge.target === target)?.calls ?? 0;
+      return calls('gateway', 'orders') >= 10 && calls('orders', 'inventory') >= 10 ? found : undefined;
+    }, 60_000);
+    expect(edges.find((edge) => edge.source === 'gateway' && edge.target === 'orders')?.p50Ms).toBeGreaterThan(0);
   });
 });
