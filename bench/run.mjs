@@ -1,12 +1,12 @@
 // `npm run bench [-- NAME...]`: runs the benchmarks one after another, each in its own process
-// (up-fresh, up-noop, scale, build-hash, build-noop, test-parallel, telemetry-store, telemetry-ingest, agent-shipping;
+// (up-fresh, up-noop, scale, build-hash, build-noop, test-parallel, telemetry-store, telemetry-ingest, agent-shipping, mesh-proxy;
 // all when none is named). Exits non-zero only when a bench
 // failed to run; a missed target is printed as MISSED and is not a failure.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { repo } from './lib.mjs';
 
-const ALL = ['up-fresh', 'up-noop', 'scale', 'build-hash', 'build-noop', 'test-parallel', 'telemetry-store', 'telemetry-ingest', 'agent-shipping'];
+const ALL = ['up-fresh', 'up-noop', 'scale', 'build-hash', 'build-noop', 'test-parallel', 'telemetry-store', 'telemetry-ingest', 'agent-shipping', 'mesh-proxy'];
 const chosen = process.argv.slice(2);
 const unknown = chosen.filter((name) => !ALL.includes(name));
 if (unknown.length) {

@@ -1,12 +1,19 @@
 /**
  * Sends the mesh's telemetry to an OTLP/HTTP collector (protobuf) without ever making the proxy
  * wait: records go into a bounded queue as they are (when full, new ones are dropped and counted);
- * a timer turns a batch into spans, encodes and sends it, one request at a time, and metrics are collected and sent on their own interval. A failed
+ * a timer turns a batch into spans, encodes and sends it, and metrics are collected and sent on
+ * their own interval. A backlog goes out in larger batches, two requests in flight: at 9,000
+ * requests/s one 512-record batch at a time kept up with only about half (bench/mesh-proxy.mjs). A failed
  * send drops that batch (counted): telemetry is best effort and must not grow memory while the
  * collector is away.
  */
 import http from 'node:http';
 import https from 'node:https';
+
+/** Trace requests out at once. */
+const MAX_IN_FLIGHT = 2;
+/** Batches per request while a backlog is sent (512 records, 1,024 spans, are about 250 KB encoded). */
+const BACKLOG_BATCHES = 4;
 
 /** How an exporter is made. */
 export interface OtlpExporterOptions<T> {
@@ -16,7 +23,7 @@ export interface OtlpExporterOptions<T> {
   endpoint: string;
   /** Records held at most while waiting to be sent. */
   maxQueue?: number;
-  /** Records per request. */
+  /** Records per request; up to four times as many while a backlog is being sent. */
   batchSize?: number;
   /** How often queued spans are sent. */
   flushIntervalMs?: number;
@@ -41,7 +48,8 @@ export interface ExporterStats {
 /** Batches records (as spans) and metrics to a collector. */
 export class OtlpExporter<T> {
   private queue: T[] = [];
-  private sending = false;
+  /** Requests in flight (at most MAX_IN_FLIGHT). */
+  private inFlight = 0;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly tracesUrl: URL;
   private readonly metricsUrl: URL;
@@ -77,7 +85,7 @@ export class OtlpExporter<T> {
     if (this.queue.length >= this.maxQueue) this.counts.dropped++;
     else this.queue.push(record);
     // A full batch is sent soon, but not from inside the caller's call: that is a request's path.
-    if (this.queue.length === this.batchSize && !this.sending) setImmediate(() => void this.flush());
+    if (this.queue.length === this.batchSize && this.inFlight < MAX_IN_FLIGHT) setImmediate(() => void this.flush());
   }
 
   /** Counters. */
@@ -85,13 +93,24 @@ export class OtlpExporter<T> {
     return { queued: this.queue.length, ...this.counts };
   }
 
-  /** Sends every queued record, a batch at a time; resolves when the queue is empty or a send failed. */
+  /**
+   * Sends every queued record, a batch at a time, with up to MAX_IN_FLIGHT requests out; resolves
+   * when the queue is empty (or a send failed) and this call's requests are answered.
+   */
   async flush(): Promise<void> {
-    if (this.sending) return;
-    this.sending = true;
+    const senders: Promise<void>[] = [];
+    while (this.inFlight < MAX_IN_FLIGHT && this.queue.length > 0) senders.push(this.sendQueued());
+    await Promise.all(senders);
+  }
+
+  /** One sender: takes batches off the queue until it is empty or a send fails. */
+  private async sendQueued(): Promise<void> {
+    this.inFlight++;
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.batchSize);
+        // A backlog goes in larger requests: the collector's cost is largely per request.
+        const size = this.queue.length > 2 * this.batchSize ? BACKLOG_BATCHES * this.batchSize : this.batchSize;
+        const batch = this.queue.splice(0, size);
         const ok = await this.post(this.tracesUrl, this.options.encodeTraces(batch));
         if (ok) this.counts.sent += batch.length;
         else {
@@ -100,7 +119,7 @@ export class OtlpExporter<T> {
         }
       }
     } finally {
-      this.sending = false;
+      this.inFlight--;
     }
   }
 
