@@ -7,6 +7,10 @@
  * Resuming: the Engine's `since` is inclusive, so reading from the cursor's time returns again
  * the lines that carried exactly that time; the cursor counts them (`atTime`) and that many are
  * skipped. Lines keep their order, so the skipped ones are the ones already queued.
+ *
+ * A state file that cannot be written (not a full disk: that drops and counts inside the store)
+ * must not make lines pile up in memory: the follower lets go of what it read, rewinds to the
+ * cursor last written, and reads again from there after a backoff. The Engine keeps the lines.
  */
 import type { Driver, LogLine, ObservedContainer } from '../runtime/driver.js';
 import type { AgentStore, Cursor, EnqueueResult } from './agent-store.js';
@@ -33,6 +37,11 @@ export interface FollowerOptions {
 /** Follows one container until it is removed or the agent stops. */
 export class ContainerFollower {
   private cursor: Cursor | undefined;
+  /** The cursor as the state file holds it: where a rewind reads from again. */
+  private persisted: Cursor | undefined;
+  /** Set when queuing failed: the current read stops and starts again from `persisted`. */
+  private rewind: AbortController | undefined;
+  private rewinds = 0;
   private pending: Buffer[] = [];
   private startedAgain = false;
   private wakeUp: (() => void) | undefined;
@@ -43,6 +52,7 @@ export class ContainerFollower {
     private readonly options: FollowerOptions,
   ) {
     this.cursor = options.store.cursor(container.id);
+    this.persisted = this.cursor;
   }
 
   /** The container started (again): read on from the cursor once the current stream has ended. */
@@ -69,10 +79,17 @@ export class ContainerFollower {
           read = await this.readStream(signal);
         } catch (error) {
           if (signal.aborted) break;
-          this.options.onEvent({ type: 'warning', message: `reading the logs of ${this.container.name} failed: ${(error as Error).message}` });
+          if (!this.rewind?.signal.aborted) {
+            this.options.onEvent({ type: 'warning', message: `reading the logs of ${this.container.name} failed: ${(error as Error).message}` });
+          }
         }
         this.flush();
         if (signal.aborted || this.removed) break;
+        if (this.rewind?.signal.aborted) {
+          this.rewinds += 1;
+          await sleep(backoffDelay(this.rewinds - 1, { baseMs: 500, maxMs: 30_000 }), signal);
+          continue;
+        }
         // The Engine ends the stream when the container stops; an unreachable Engine is not a removal.
         const current = await this.options.driver.inspectContainer(this.container.id).catch(() => this.container);
         if (!current) break;
@@ -94,6 +111,7 @@ export class ContainerFollower {
 
   /** Reads one stream to its end; returns how many new lines it gave. */
   private async readStream(signal: AbortSignal): Promise<number> {
+    const rewind = (this.rewind = new AbortController());
     const from = this.cursor;
     let skip = from?.atTime ?? 0;
     let lastNs = from?.timeNs;
@@ -101,11 +119,13 @@ export class ContainerFollower {
       follow: true,
       timestamps: false,
       lineTimes: true,
-      signal,
+      signal: AbortSignal.any([signal, rewind.signal]),
       ...(from && { since: sinceText(from.timeNs) }),
     });
     let read = 0;
     for await (const line of lines) {
+      // Rewound: nothing more of this read may be queued, the next one starts from the persisted cursor.
+      if (rewind.signal.aborted) break;
       const timeNs = (line.time !== undefined ? nsFromRfc3339(line.time) : undefined) ?? lastNs ?? nowNs();
       lastNs = timeNs;
       if (from && timeNs < from.timeNs) continue;
@@ -142,15 +162,19 @@ export class ContainerFollower {
     const records = this.pending;
     this.pending = [];
     let result: EnqueueResult;
+    const cursor = this.cursor;
     try {
-      result = this.options.store.enqueue({ containerId: this.container.id, resource: this.options.resource, records, cursor: this.cursor });
+      result = this.options.store.enqueue({ containerId: this.container.id, resource: this.options.resource, records, cursor });
     } catch (error) {
-      // Not a full disk (that is counted inside) but a failing state file: keep the lines and try
-      // again at the next flush; the cursor on disk has not moved, so a restart reads them again too.
-      this.pending = [...records, ...this.pending];
-      this.options.onEvent({ type: 'warning', message: `could not queue ${records.length} lines of ${this.container.name}: ${(error as Error).message}` });
+      // Not a full disk (that is counted inside) but a failing state file: the cursor on disk has not
+      // moved, so the lines are let go and read again from it (see the top of this file).
+      this.cursor = this.persisted;
+      this.rewind?.abort();
+      this.options.onEvent({ type: 'warning', message: `could not queue ${records.length} lines of ${this.container.name}, reading them again later: ${(error as Error).message}` });
       return;
     }
+    this.persisted = cursor;
+    this.rewinds = 0;
     if (result.reason) this.options.onEvent({ type: 'dropped', reason: result.reason, records: result.dropped });
     if (result.queued > 0) this.options.onQueued();
   }
