@@ -127,7 +127,7 @@ program
 
 program
   .command('serve')
-  .description('run the collector (OTLP/HTTP on 4318, query API) and an agent shipping this Engine’s container logs to it')
+  .description('run the collector (OTLP/HTTP on 4318, query API), the mesh API (127.0.0.1:8474) and an agent shipping this Engine’s container logs to it')
   .option('--host <address>', 'listen on this address (repeatable; default 127.0.0.1 and the Docker bridge, for containers)', collect, [])
   .option('--port <port>', 'port of OTLP/HTTP and the API', parsePort, 4318)
   .option('--data-dir <dir>', 'where telemetry.db lives (default: the user state directory, ~/.local/state/flotilla)')
