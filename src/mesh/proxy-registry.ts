@@ -26,12 +26,15 @@ export interface ProxyInput {
   resilience?: unknown;
 }
 
-/** What every HTTP proxy of a registry shares: its telemetry, caller names, body bound. */
-export type HttpProxyDefaults = Pick<HttpProxyOptions, 'telemetry' | 'resolveCaller' | 'maxBodyBufferBytes' | 'maxSocketsPerReplica'>;
+/** What every HTTP proxy of a registry shares: its telemetry, caller names, bounds, name resolution. */
+export type HttpProxyDefaults = Pick<
+  HttpProxyOptions,
+  'telemetry' | 'resolveCaller' | 'maxBodyBufferBytes' | 'maxSocketsPerReplica' | 'maxBufferedBytes' | 'maxDuplicatesInFlight' | 'duplicateTimeoutMs' | 'limits' | 'lookup' | 'upstreamRefreshMs'
+>;
 
 /** How a registry is made. */
 export interface ProxyRegistryOptions {
-  /** Toxic types: the connection toxics plus the HTTP message toxics unless given. TCP proxies get only the connection-level ones. */
+  /** Toxic types: the connection toxics plus the HTTP message toxics unless given. TCP proxies get only the connection-level ones, HTTP proxies only the message-level ones. */
   catalog?: ToxicCatalog;
   bufferBytes?: number;
   random?: () => number;
@@ -77,7 +80,8 @@ export class ProxyRegistry implements AsyncDisposable {
   constructor(options: ProxyRegistryOptions = {}) {
     this.options = options;
     this.catalog = options.catalog ?? createMeshToxicCatalog();
-    // A message fault on a TCP proxy would be accepted and never applied: refuse it instead.
+    // A message fault on a TCP proxy would be accepted and never applied: refuse it instead. (HTTP
+    // proxies refuse connection toxics the same way; see http/http-toxics.ts.)
     this.connectionCatalog = new Map([...this.catalog].filter(([, definition]) => definition.level === 'connection'));
   }
 
@@ -185,17 +189,15 @@ export class ProxyRegistry implements AsyncDisposable {
   }
 
   private httpProxy(input: CheckedInput): HttpProxy {
-    const defaults = this.options.http ?? {};
+    const defaults: HttpProxyDefaults = this.options.http ?? {};
+    const given = Object.fromEntries(Object.entries(defaults).filter(([, value]) => value !== undefined)) as HttpProxyDefaults;
     return new HttpProxy({
+      ...given,
       name: input.name,
       listen: input.listen,
       upstream: input.upstream,
       catalog: this.catalog,
       ...(input.resilience ? { resilience: input.resilience } : {}),
-      ...(defaults.telemetry ? { telemetry: defaults.telemetry } : {}),
-      ...(defaults.resolveCaller ? { resolveCaller: defaults.resolveCaller } : {}),
-      ...(defaults.maxBodyBufferBytes === undefined ? {} : { maxBodyBufferBytes: defaults.maxBodyBufferBytes }),
-      ...(defaults.maxSocketsPerReplica === undefined ? {} : { maxSocketsPerReplica: defaults.maxSocketsPerReplica }),
       ...(this.options.random === undefined ? {} : { random: this.options.random }),
     });
   }

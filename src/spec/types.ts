@@ -87,6 +87,8 @@ export interface ServiceMeshSettings {
 export interface MeshResilience {
   attempt_timeout_ms?: number;
   timeout_ms?: number;
+  /** Longest silence of an upstream's answer body once its head arrived. */
+  body_idle_timeout_ms?: number;
   retries?: { attempts?: number; on_status?: number[]; on_errors?: ('connect' | 'reset' | 'timeout')[]; backoff_ms?: number };
   budget?: { ratio?: number; window_ms?: number; min_retries?: number };
   ejection?: { consecutive_failures?: number; cool_off_ms?: number };

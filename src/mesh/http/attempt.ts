@@ -1,7 +1,7 @@
 /**
  * One attempt at an upstream replica: sends the request (headers, then the body from its source)
  * and resolves with the response head, or with a classified error. The timeout covers the wait for
- * the response head; the body then streams for as long as it takes.
+ * the response head; the body then streams for as long as it does not go silent (deliver.ts).
  */
 import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import type { BodySource } from './body.js';

@@ -9,17 +9,53 @@ import type { AddressInfo, Socket } from 'node:net';
 import { formatHostPort, parseHostPort, parseUpstreams } from '../address.js';
 import { badRequest, listenFailed } from '../errors.js';
 import type { MeshProxy, ProxyJson, ProxyPatch } from '../mesh-proxy.js';
-import { describeIssues, ToxicCollection, type Toxic } from '../toxic-collection.js';
+import type { LookupAll } from '../caller-resolver.js';
+import { describeIssues, type Toxic, type ToxicCollection } from '../toxic-collection.js';
 import type { ToxicCatalog } from '../toxics/catalog.js';
+import { BufferBudget } from './body.js';
 import { Cancel } from './cancel.js';
 import { forwardRequest, forwardUpgrade, type ForwardContext } from './forward.js';
+import { HttpToxicCollection } from './http-toxics.js';
 import { createMeshToxicCatalog } from './message-toxics.js';
 import { ReplicaSet } from './replicas.js';
 import { defaultResilience, resilienceSchema, resilienceToJson, resolveResilience, RetryBudget, type ResilienceSettings } from './resilience.js';
 import { noTelemetry, type MeshTelemetry } from './telemetry/recorder.js';
+import { UpstreamResolver } from './upstream-resolver.js';
 
 /** Default bound on a request body held in memory for a retry or a duplicate. */
 export const DEFAULT_MAX_BODY_BUFFER = 1024 * 1024;
+
+/** Default bound on the bytes of request bodies one proxy holds in memory, all requests together. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+
+/** Default bound on duplicates (`http_duplicate`) in flight per proxy. */
+export const DEFAULT_MAX_DUPLICATES_IN_FLIGHT = 64;
+
+/** How long a duplicate may take when the resilience settings give no attempt timeout. */
+export const DEFAULT_DUPLICATE_TIMEOUT_MS = 30_000;
+
+/** Bounds on the proxy's own server (the callers' side). */
+export interface HttpServerLimits {
+  /** Caller connections at most; past it new ones are closed at once. */
+  maxConnections: number;
+  /** A caller must send its request head within this. */
+  headersTimeoutMs: number;
+  /** A caller must send its whole request (head and body) within this; a request the proxy holds on purpose is exempt. 0 for none. */
+  requestTimeoutMs: number;
+  /** A caller's body that stalls this long while the proxy reads it is given up (408); 0 for never. */
+  requestBodyIdleTimeoutMs: number;
+  /** How often the server checks the head and request timeouts. */
+  connectionsCheckingIntervalMs: number;
+}
+
+/** The server bounds unless given: 10,000 connections, 60 s for a head, 5 min for a request, 60 s of body silence. */
+export const DEFAULT_SERVER_LIMITS: Readonly<HttpServerLimits> = Object.freeze({
+  maxConnections: 10_000,
+  headersTimeoutMs: 60_000,
+  requestTimeoutMs: 300_000,
+  requestBodyIdleTimeoutMs: 60_000,
+  connectionsCheckingIntervalMs: 30_000,
+});
 
 /** How an HTTP proxy is made. */
 export interface HttpProxyOptions {
@@ -28,7 +64,7 @@ export interface HttpProxyOptions {
   listen: string;
   /** One replica `host:port`, or a comma-separated list. */
   upstream: string;
-  /** The toxic types accepted; the connection toxics plus the HTTP message toxics unless given. */
+  /** Toxic types; only its message-level ones are accepted (its connection toxics are refused by name). The mesh catalog unless given. */
   catalog?: ToxicCatalog;
   resilience?: ResilienceSettings;
   /** Where each request's spans and metrics go; nowhere unless given. */
@@ -41,6 +77,18 @@ export interface HttpProxyOptions {
   random?: () => number;
   /** Upstream connections kept per replica, in use or idle. */
   maxSocketsPerReplica?: number;
+  /** Bytes of request bodies held for replays, all requests together; past it bodies stream once. */
+  maxBufferedBytes?: number;
+  /** Duplicates in flight at most; past it a duplicate is skipped and counted. */
+  maxDuplicatesInFlight?: number;
+  /** How long a duplicate may take when the resilience settings give no attempt timeout. */
+  duplicateTimeoutMs?: number;
+  /** Bounds on the callers' side; each defaults to DEFAULT_SERVER_LIMITS. */
+  limits?: Partial<HttpServerLimits>;
+  /** Resolves upstream names to every address; `dns.promises.lookup(…, { all: true })` unless given. */
+  lookup?: LookupAll;
+  /** Milliseconds between two resolutions of the upstream names. */
+  upstreamRefreshMs?: number;
 }
 
 /** Counters over the proxy's life. */
@@ -54,11 +102,20 @@ export interface HttpProxyStats {
   /** Retries the budget refused. */
   budgetRefused: number;
   duplicates: number;
+  /** Duplicates skipped because too many were in flight. */
+  duplicatesSkipped: number;
+  duplicatesInFlight: number;
+  /** Requests sent again after a reused upstream socket turned out closed (charged to the budget). */
+  staleResends: number;
   /** Requests a message fault changed (abort, drop, duplicate, delay). */
   faulted: number;
   /** Attempts that failed with an error (connect, reset, timeout). */
   upstreamErrors: number;
   upgrades: number;
+  /** Bytes of request bodies held in memory now. */
+  bufferedBytes: number;
+  /** Bodies streamed once (no replay) because the proxy's buffer budget was spent. */
+  bufferBudgetRefused: number;
   replicas: { address: string; ejected: boolean; ejections: number; consecutiveFailures: number }[];
 }
 
@@ -69,6 +126,9 @@ export interface HttpCounters {
   attempts: number;
   retries: number;
   duplicates: number;
+  duplicatesSkipped: number;
+  duplicatesInFlight: number;
+  staleResends: number;
   faulted: number;
   upstreamErrors: number;
   upgrades: number;
@@ -92,20 +152,30 @@ export class HttpProxy implements MeshProxy {
   private readonly context: ForwardContext;
   private readonly upgraded = new Set<Socket>();
   private readonly inFlight = new Set<ServerResponse>();
+  private readonly limits: HttpServerLimits;
+  private readonly resolverOptions: { lookup?: LookupAll | undefined; intervalMs?: number | undefined };
+  private resolver: UpstreamResolver;
 
   constructor(options: HttpProxyOptions) {
     parseHostPort(options.listen, 'listen');
     this.name = options.name;
     this.listenAddress = options.listen;
     this.upstreamAddress = options.upstream;
-    this.toxics = new ToxicCollection(options.catalog ?? createMeshToxicCatalog());
+    this.toxics = new HttpToxicCollection(options.catalog ?? createMeshToxicCatalog());
     const resilience = options.resilience ?? defaultResilience();
     const random = options.random ?? Math.random;
     const releases = new Map<string, Cancel>();
-    const counters: HttpCounters = { requests: 0, active: 0, attempts: 0, retries: 0, duplicates: 0, faulted: 0, upstreamErrors: 0, upgrades: 0 };
+    const counters: HttpCounters = {
+      requests: 0, active: 0, attempts: 0, retries: 0, duplicates: 0, duplicatesSkipped: 0, duplicatesInFlight: 0, staleResends: 0, faulted: 0, upstreamErrors: 0, upgrades: 0,
+    };
+    this.limits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
+    this.resolverOptions = { lookup: options.lookup, intervalMs: options.upstreamRefreshMs };
+    const targets = parseUpstreams(options.upstream, 'upstream');
+    const replicas = new ReplicaSet(targets, resilience.ejection);
+    this.resolver = new UpstreamResolver(targets, replicas, this.resolverOptions);
     this.context = {
       resilience,
-      replicas: new ReplicaSet(parseUpstreams(options.upstream, 'upstream'), resilience.ejection),
+      replicas,
       budget: new RetryBudget(resilience.budget),
       agent: new http.Agent({
         keepAlive: true,
@@ -118,6 +188,11 @@ export class HttpProxy implements MeshProxy {
       telemetry: options.telemetry ?? noTelemetry,
       resolveCaller: options.resolveCaller ?? (() => 'unknown'),
       maxBodyBufferBytes: options.maxBodyBufferBytes ?? DEFAULT_MAX_BODY_BUFFER,
+      bodyBudget: new BufferBudget(options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES),
+      maxDuplicatesInFlight: options.maxDuplicatesInFlight ?? DEFAULT_MAX_DUPLICATES_IN_FLIGHT,
+      duplicateTimeoutMs: options.duplicateTimeoutMs ?? DEFAULT_DUPLICATE_TIMEOUT_MS,
+      requestBodyIdleTimeoutMs: this.limits.requestBodyIdleTimeoutMs,
+      holding: new WeakSet(),
       random,
       messageToxics: [],
       releases,
@@ -175,16 +250,24 @@ export class HttpProxy implements MeshProxy {
   async enable(): Promise<void> {
     if (this.server) return;
     const { host, port } = parseHostPort(this.listenAddress, 'listen');
-    const server = http.createServer({ keepAlive: true, noDelay: true }, (request, response) => this.onRequest(request, response));
-    server.keepAliveTimeout = 65_000;
-    server.headersTimeout = 66_000;
-    // A hung request (http_drop hang) may legitimately wait minutes for its answer.
-    server.requestTimeout = 0;
+    await this.resolver.start();
+    const limits = this.limits;
+    const server = http.createServer(
+      {
+        keepAlive: true,
+        noDelay: true,
+        keepAliveTimeout: 65_000,
+        // The request timeout covers receiving a request (head and body), never waiting for its
+        // answer: a request held by an http_drop hang is complete, or exempt (clientError below).
+        headersTimeout: limits.requestTimeoutMs > 0 ? Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) : limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        connectionsCheckingInterval: limits.connectionsCheckingIntervalMs,
+      },
+      (request, response) => this.onRequest(request, response),
+    );
+    server.maxConnections = limits.maxConnections;
     server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => this.onUpgrade(request, socket, head));
-    server.on('clientError', (_error, socket: Socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      else socket.destroy();
-    });
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => this.onClientError(error, socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen({ port, ...(host ? { host } : {}) }, () => {
@@ -206,6 +289,7 @@ export class HttpProxy implements MeshProxy {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    this.resolver.close();
     this.context.closing.cancel();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
@@ -228,6 +312,7 @@ export class HttpProxy implements MeshProxy {
       this.listenAddress = listen;
       this.upstreamAddress = upstream;
       this.context.replicas = new ReplicaSet(targets, this.context.resilience.ejection);
+      this.resolver = new UpstreamResolver(targets, this.context.replicas, this.resolverOptions);
     }
     if (enabled) await this.enable();
     else await this.disable();
@@ -240,12 +325,19 @@ export class HttpProxy implements MeshProxy {
     this.context.replicas.configure(resilience.ejection);
   }
 
+  /** Resolves the upstream names again now (it also happens every `upstreamRefreshMs` while enabled). */
+  refreshUpstreams(): Promise<void> {
+    return this.resolver.refresh();
+  }
+
   /** Counters and replica health. */
   stats(): HttpProxyStats {
     const replicas = this.context.replicas;
     return {
       ...this.context.counters,
       budgetRefused: this.context.budget.refused,
+      bufferedBytes: this.context.bodyBudget.used,
+      bufferBudgetRefused: this.context.bodyBudget.refused,
       replicas: replicas.replicas.map((replica) => ({
         address: replica.address,
         ejected: replicas.isEjected(replica),
@@ -270,6 +362,21 @@ export class HttpProxy implements MeshProxy {
     this.inFlight.add(response);
     response.once('close', () => this.inFlight.delete(response));
     forwardRequest(this.context, request, response);
+  }
+
+  /**
+   * A caller's protocol error or timeout, answered the way Node would (408 for a request timeout,
+   * 431 for a head too large, else 400) when nothing was written on the connection yet. A request
+   * the proxy holds on purpose (an upstream delay or drop hang) keeps its connection: its caller is
+   * not the slow one.
+   */
+  private onClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' && this.context.holding.has(socket)) return;
+    if (socket.writable && socket.bytesWritten === 0) {
+      const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      socket.destroySoon();
+    } else socket.destroy();
   }
 
   private onUpgrade(request: IncomingMessage, socket: Socket, head: Buffer): void {

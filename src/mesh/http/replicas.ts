@@ -2,7 +2,8 @@
  * The replicas behind an HTTP proxy: round robin among the healthy ones, and outlier ejection — a
  * replica that fails `consecutiveFailures` times in a row is skipped for `coolOffMs`, then tried
  * again (one failure then ejects it anew). When every replica is ejected, all are used (Envoy's
- * "panic" rule): a guess beats a certain 503.
+ * "panic" rule): a guess beats a certain 503. The list can be replaced (a name resolved again):
+ * replicas at addresses that stay keep their state.
  */
 import type { HostPort } from '../address.js';
 import { formatHostPort } from '../address.js';
@@ -25,9 +26,13 @@ export interface EjectionSettings {
   coolOffMs: number;
 }
 
-/** Round robin with outlier ejection over a fixed list of replicas. */
+function newReplica(target: HostPort): Replica {
+  return { target, address: formatHostPort(target.host, target.port), consecutiveFailures: 0, ejectedUntil: 0, ejections: 0 };
+}
+
+/** Round robin with outlier ejection over a list of replicas. */
 export class ReplicaSet {
-  readonly replicas: readonly Replica[];
+  private list: readonly Replica[];
   private next = 0;
 
   constructor(
@@ -35,7 +40,28 @@ export class ReplicaSet {
     private ejection: EjectionSettings,
     private readonly now: () => number = () => performance.now(),
   ) {
-    this.replicas = targets.map((target) => ({ target, address: formatHostPort(target.host, target.port), consecutiveFailures: 0, ejectedUntil: 0, ejections: 0 }));
+    this.list = targets.map(newReplica);
+  }
+
+  /** The replicas, in turn order. */
+  get replicas(): readonly Replica[] {
+    return this.list;
+  }
+
+  /** Replaces the list: a replica whose address stays keeps its health; new ones start afresh; the others go. */
+  replace(targets: readonly HostPort[]): void {
+    const current = new Map(this.list.map((replica) => [replica.address, replica]));
+    const next: Replica[] = [];
+    const seen = new Set<string>();
+    for (const target of targets) {
+      const address = formatHostPort(target.host, target.port);
+      if (seen.has(address)) continue;
+      seen.add(address);
+      next.push(current.get(address) ?? newReplica(target));
+    }
+    if (next.length === 0) return;
+    this.list = next;
+    this.next %= next.length;
   }
 
   /** Takes new ejection settings; current state is kept. */
@@ -46,10 +72,10 @@ export class ReplicaSet {
   /** The next healthy replica in turn, preferring one not in `avoid` (the replica that just failed, on a retry). */
   pick(avoid?: Replica): Replica {
     const now = this.now();
-    const count = this.replicas.length;
+    const count = this.list.length;
     let fallback: Replica | undefined;
     for (let i = 0; i < count; i++) {
-      const replica = this.replicas[(this.next + i) % count] as Replica;
+      const replica = this.list[(this.next + i) % count] as Replica;
       if (replica.ejectedUntil > now) continue;
       if (replica === avoid && count > 1) {
         fallback ??= replica;
@@ -60,7 +86,7 @@ export class ReplicaSet {
     }
     if (fallback) return fallback;
     // Every replica is ejected: round robin over all of them.
-    const replica = this.replicas[this.next % count] as Replica;
+    const replica = this.list[this.next % count] as Replica;
     this.next = (this.next + 1) % count;
     return replica;
   }

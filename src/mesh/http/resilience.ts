@@ -14,6 +14,8 @@ export interface ResilienceSettings {
   attemptTimeoutMs: number;
   /** Whole request, all attempts and backoffs, until the response head; 0 for none. */
   timeoutMs: number;
+  /** Once the head has arrived: longest silence of the upstream's body before both sides are closed; 0 for none. */
+  bodyIdleTimeoutMs: number;
   retries: {
     /** Total attempts, the first included: 1 means no retry. */
     attempts: number;
@@ -40,6 +42,7 @@ export interface ResilienceSettings {
 export const resilienceSchema = z.strictObject({
   attempt_timeout_ms: z.number().int().nonnegative().default(15_000),
   timeout_ms: z.number().int().nonnegative().default(30_000),
+  body_idle_timeout_ms: z.number().int().nonnegative().default(60_000),
   retries: z
     .strictObject({
       attempts: z.number().int().min(1).max(10).default(1),
@@ -74,6 +77,7 @@ export function resolveResilience(json: ResilienceJson): ResilienceSettings {
   return {
     attemptTimeoutMs: json.attempt_timeout_ms,
     timeoutMs: json.timeout_ms,
+    bodyIdleTimeoutMs: json.body_idle_timeout_ms,
     retries: { attempts: json.retries.attempts, onStatus: [...json.retries.on_status], onErrors: [...json.retries.on_errors], backoffMs: json.retries.backoff_ms },
     budget: { ratio: json.budget.ratio, windowMs: json.budget.window_ms, minRetries: json.budget.min_retries },
     ejection: { consecutiveFailures: json.ejection.consecutive_failures, coolOffMs: json.ejection.cool_off_ms },
@@ -85,6 +89,7 @@ export function resilienceToJson(settings: ResilienceSettings): ResilienceJson {
   return {
     attempt_timeout_ms: settings.attemptTimeoutMs,
     timeout_ms: settings.timeoutMs,
+    body_idle_timeout_ms: settings.bodyIdleTimeoutMs,
     retries: { attempts: settings.retries.attempts, on_status: [...settings.retries.onStatus], on_errors: [...settings.retries.onErrors], backoff_ms: settings.retries.backoffMs },
     budget: { ratio: settings.budget.ratio, window_ms: settings.budget.windowMs, min_retries: settings.budget.minRetries },
     ejection: { consecutive_failures: settings.ejection.consecutiveFailures, cool_off_ms: settings.ejection.coolOffMs },

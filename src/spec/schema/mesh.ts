@@ -17,6 +17,7 @@ const ms = count;
 export const meshResilienceSchema = strictObject({
   attempt_timeout_ms: ms.optional(),
   timeout_ms: ms.optional(),
+  body_idle_timeout_ms: ms.optional(),
   retries: strictObject({
     attempts: int.pipe(z.number().min(1).max(10)).optional(),
     on_status: z.array(int.pipe(z.number().min(100).max(599))).optional(),

@@ -112,7 +112,7 @@ describe('mesh mistakes', () => {
 describe('the resilience shape', () => {
   it('has exactly the keys of the proxy resilience settings, so what the loader accepts the proxy takes', () => {
     const keysOf = (schema: z.ZodType, value: unknown): string[] => Object.keys(schema.parse(value) as object).sort();
-    const full = { attempt_timeout_ms: 1, timeout_ms: 1, retries: { attempts: 2, on_status: [503], on_errors: ['reset'], backoff_ms: 5 }, budget: { ratio: 0.5, window_ms: 1000, min_retries: 1 }, ejection: { consecutive_failures: 2, cool_off_ms: 10 } };
+    const full = { attempt_timeout_ms: 1, timeout_ms: 1, body_idle_timeout_ms: 1, retries: { attempts: 2, on_status: [503], on_errors: ['reset'], backoff_ms: 5 }, budget: { ratio: 0.5, window_ms: 1000, min_retries: 1 }, ejection: { consecutive_failures: 2, cool_off_ms: 10 } };
     expect(keysOf(meshResilienceSchema, full)).toEqual(keysOf(resilienceSchema, {}));
     for (const section of ['retries', 'budget', 'ejection'] as const) {
       const proxy = resilienceSchema.parse({})[section];

@@ -63,23 +63,28 @@ export function isErrorStatus(status: number): boolean {
   return status === 0 || status >= 500;
 }
 
-/** The resources of a service's spans, made once and shared, so batches group them by identity. */
-const resources = new Map<string, Readonly<Record<string, string>>>();
-function resourceFor(service: string, version?: string): Readonly<Record<string, string>> {
-  const key = version === undefined ? service : `${service}\u0000${version}`;
-  let resource = resources.get(key);
-  if (!resource) {
-    resource = version === undefined
-      ? { 'service.name': service, 'telemetry.sdk.name': 'flotilla-mesh' }
-      : { 'service.name': service, 'service.version': version, 'telemetry.sdk.name': 'flotilla-mesh' };
-    // Bounded: callers are services, few; past the bound resources are simply not shared.
-    if (resources.size < 10_000) resources.set(key, resource);
-  }
-  return resource;
+/** A span resource by service (and version): the same object for the same service, so batches group spans by identity. */
+export type ResourceCache = (service: string, version?: string) => Readonly<Record<string, string>>;
+
+/** A resource cache of its own (one per telemetry instance, never shared between them). */
+export function createResourceCache(): ResourceCache {
+  const resources = new Map<string, Readonly<Record<string, string>>>();
+  return (service, version) => {
+    const key = version === undefined ? service : `${service}\u0000${version}`;
+    let resource = resources.get(key);
+    if (!resource) {
+      resource = version === undefined
+        ? { 'service.name': service, 'telemetry.sdk.name': 'flotilla-mesh' }
+        : { 'service.name': service, 'service.version': version, 'telemetry.sdk.name': 'flotilla-mesh' };
+      // Bounded: callers are services, few; past the bound resources are simply not shared.
+      if (resources.size < 10_000) resources.set(key, resource);
+    }
+    return resource;
+  };
 }
 
-/** The two spans of one request. */
-export function requestSpans(service: string, version: string, record: RequestRecord): [MeshSpan, MeshSpan] {
+/** The two spans of one request; `resourceFor` shares resources across the requests of a batch. */
+export function requestSpans(service: string, version: string, record: RequestRecord, resourceFor: ResourceCache = createResourceCache()): [MeshSpan, MeshSpan] {
   const end = record.startTimeUnixNano + record.durationNs;
   const name = `${record.method} ${record.route}`;
   const error = isErrorStatus(record.status) ? (record.error ?? (record.status === 0 ? 'no response' : `HTTP ${record.status}`)) : undefined;
@@ -120,10 +125,11 @@ export function requestSpans(service: string, version: string, record: RequestRe
 /** Telemetry exported over OTLP/HTTP protobuf. */
 export function createOtlpTelemetry(options: OtlpTelemetryOptions): MeshTelemetry {
   const metrics = new MeshMetrics({ 'service.name': options.service, 'service.version': options.version, 'telemetry.sdk.name': 'flotilla-mesh' });
+  const resources = createResourceCache();
   // Spans are built when a batch is sent, not per request: the request path only queues its record.
   const exporter = new OtlpExporter<RequestRecord>({
     endpoint: options.endpoint,
-    encodeTraces: (batch) => encodeTracesRequest(batch.flatMap((record) => requestSpans(options.service, options.version, record))),
+    encodeTraces: (batch) => encodeTracesRequest(batch.flatMap((record) => requestSpans(options.service, options.version, record, resources))),
     collectMetrics: () => metrics.collect(),
     ...(options.flushIntervalMs === undefined ? {} : { flushIntervalMs: options.flushIntervalMs }),
     ...(options.metricsIntervalMs === undefined ? {} : { metricsIntervalMs: options.metricsIntervalMs }),

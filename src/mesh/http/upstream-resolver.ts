@@ -1,0 +1,84 @@
+/**
+ * Upstream names to replicas. Deployed, a proxy's upstream is one DNS alias (`S-upstream`) that
+ * answers with every replica's address, so the proxy resolves each name to all its addresses and
+ * balances and ejects per address; refreshed every few seconds, since replicas come and go. A
+ * literal IP is a replica as it is. A name that fails to resolve keeps its last addresses (or, never
+ * resolved, stays a name for the connection to resolve).
+ */
+import { isIP } from 'node:net';
+import { promises as dns } from 'node:dns';
+import type { HostPort } from '../address.js';
+import type { LookupAll } from '../caller-resolver.js';
+import type { ReplicaSet } from './replicas.js';
+
+const defaultLookup: LookupAll = (host) => dns.lookup(host, { all: true });
+
+/** Default milliseconds between two resolutions of the upstream names. */
+export const DEFAULT_UPSTREAM_REFRESH_MS = 5_000;
+
+/** How upstream names are resolved. */
+export interface UpstreamResolverOptions {
+  /** `dns.promises.lookup(host, { all: true })` unless given. */
+  lookup?: LookupAll | undefined;
+  /** 5 s unless given. */
+  intervalMs?: number | undefined;
+}
+
+/** Keeps a ReplicaSet in step with what its upstream names resolve to; `close()` to stop. */
+export class UpstreamResolver {
+  private readonly lookup: LookupAll;
+  private readonly last = new Map<string, HostPort[]>();
+  private timer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
+
+  constructor(
+    private readonly targets: readonly HostPort[],
+    private readonly replicas: ReplicaSet,
+    private readonly options: UpstreamResolverOptions = {},
+  ) {
+    this.lookup = options.lookup ?? defaultLookup;
+  }
+
+  /** Whether any target is a name (else there is nothing to resolve). */
+  get hasNames(): boolean {
+    return this.targets.some((target) => isName(target.host));
+  }
+
+  /** Resolves every name once and replaces the replica list. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.resolveAll().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  /** Resolves now, then every `intervalMs`, without keeping the process alive. Nothing to do without names. */
+  async start(): Promise<void> {
+    if (!this.hasNames) return;
+    await this.refresh();
+    this.timer ??= setInterval(() => void this.refresh(), this.options.intervalMs ?? DEFAULT_UPSTREAM_REFRESH_MS).unref();
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async resolveAll(): Promise<void> {
+    const resolved = await Promise.all(this.targets.map((target) => this.resolve(target)));
+    this.replicas.replace(resolved.flat());
+  }
+
+  private async resolve(target: HostPort): Promise<HostPort[]> {
+    if (!isName(target.host)) return [target];
+    const key = `${target.host}:${target.port}`;
+    const answers = await this.lookup(target.host).catch(() => []);
+    if (answers.length === 0) return this.last.get(key) ?? [target];
+    const addresses = answers.map(({ address }) => ({ host: address, port: target.port }));
+    this.last.set(key, addresses);
+    return addresses;
+  }
+}
+
+/** A host that DNS would resolve: not an IP literal, not empty (every interface, i.e. loopback). */
+function isName(host: string): boolean {
+  return host !== '' && isIP(host) === 0;
+}
