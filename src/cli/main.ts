@@ -231,7 +231,7 @@ fault
 
 fault
   .command('ls')
-  .description('list the faults on every meshed service, or on one')
+  .description('list the faults on the project’s meshed services (every project’s without a compose file), or on one')
   .argument('[service]', 'only this service')
   .addOption(output(['text', 'json'], 'text'))
   .action(lazy(() => import('./commands/fault.js'), 'ls'));
@@ -246,7 +246,7 @@ fault
 
 fault
   .command('reset')
-  .description('remove every fault and enable every proxy, on every meshed service')
+  .description('remove every fault and enable every proxy, on the project’s meshed services (every project’s without a compose file)')
   .addOption(output(['text', 'json'], 'text'))
   .action(lazy(() => import('./commands/fault.js'), 'reset'));
 

@@ -1,10 +1,11 @@
 /**
  * A service's mesh proxy as a container request: the proxy image, its config in
- * FLOTILLA_MESH_CONFIG, the service's name as its alias on every network the service is on, its
+ * FLOTILLA_MESH_CONFIG, a random token for its API in FLOTILLA_MESH_TOKEN, the service's name as its alias on every network the service is on, its
  * control API published on 127.0.0.1 at an ephemeral host port, and a healthcheck that passes once
  * the API answers (the proxy starts its API only after its listeners, which wait for the upstream
  * to resolve), so the service's dependents start only once it is reachable through the proxy.
  */
+import { randomBytes } from 'node:crypto';
 import { FLOTILLA_VERSION } from '../core/version.js';
 import type { ContainerRequest, ImageInfo } from '../runtime/driver.js';
 import { Label } from '../runtime/labels.js';
@@ -16,6 +17,14 @@ import { COLLECTOR_HOST, telemetryEndpoint } from './telemetry-env.js';
 /** The environment variable the proxy reads its config from. */
 export const MESH_CONFIG_ENV = 'FLOTILLA_MESH_CONFIG';
 
+/**
+ * The environment variable with the token the proxy's API requires (src/mesh/api-http.ts
+ * `MESH_TOKEN_ENV`). The API listens on every interface of the container, so without it any
+ * container on the project's networks could change the faults. The control plane reads it from
+ * the Engine. It is in no label and not in the config hash: a second `up` recreates nothing.
+ */
+export const MESH_TOKEN_ENV = 'FLOTILLA_MESH_TOKEN';
+
 export interface MeshProxyRequestInput {
   stack: Stack;
   service: ServiceSpec;
@@ -24,6 +33,8 @@ export interface MeshProxyRequestInput {
   /** The proxy image, by tag and id. */
   meshImage: { tag: string; id: string };
   extraLabels: Record<string, string>;
+  /** The token of the proxy's API; a new random one unless given. */
+  token?: string;
 }
 
 /** The create request of a service's proxy. */
@@ -41,7 +52,7 @@ export function meshProxyRequest(input: MeshProxyRequestInput): ContainerRequest
   const proxy: ServiceSpec = {
     name: service.name,
     image: meshImage.tag,
-    environment: { [MESH_CONFIG_ENV]: JSON.stringify(config) },
+    environment: { [MESH_CONFIG_ENV]: JSON.stringify(config), [MESH_TOKEN_ENV]: input.token ?? randomBytes(32).toString('base64url') },
     ports: [{ target: MESH_API_PORT, hostIp: '127.0.0.1', protocol: 'tcp', mode: 'ingress' }],
     expose: [],
     volumes: [],

@@ -4,6 +4,7 @@
  * the host's loopback. The control plane finds them by that label alone (labels are the truth).
  */
 import type { Driver, ObservedContainer } from '../runtime/driver.js';
+import { MESH_TOKEN_ENV } from './api-http.js';
 import { TOXIPROXY_DEFAULT_PORT } from './toxiproxy-api.js';
 
 /** The label every mesh proxy container carries. */
@@ -22,6 +23,8 @@ export interface MeshEndpoint {
   url: string;
   /** A paused container is listed (its proxies exist) but cannot answer: calls to it fail at once. */
   paused?: boolean;
+  /** The token its API requires (FLOTILLA_MESH_TOKEN in its environment); absent for a proxy started without one. */
+  token?: string;
 }
 
 /** Lists the proxy containers' APIs; the control plane caches the answer. */
@@ -47,12 +50,35 @@ function hostFor(hostIp: string): string {
   return hostIp.includes(':') ? `[${hostIp}]` : hostIp;
 }
 
-/** Discovery through the runtime: running containers labelled as mesh proxies. */
-export function driverDiscovery(driver: Pick<Driver, 'observeLabelled'>): MeshDiscovery {
+/**
+ * Discovery through the runtime: running containers labelled as mesh proxies, each with the token
+ * of its API read from its environment. A container's environment never changes, so its token is
+ * read once per container (a recreated container has a new id, and is read again).
+ */
+export function driverDiscovery(driver: Pick<Driver, 'observeLabelled' | 'containerEnv'>): MeshDiscovery {
+  const tokens = new Map<string, Promise<string | undefined>>();
+  const tokenOf = (id: string): Promise<string | undefined> => {
+    let token = tokens.get(id);
+    if (!token) {
+      token = driver.containerEnv(id, MESH_TOKEN_ENV);
+      // A failed read is not kept: the next discovery asks again.
+      void token.catch(() => tokens.delete(id));
+      tokens.set(id, token);
+    }
+    return token;
+  };
   return {
     async list() {
       const { containers } = await driver.observeLabelled(MESH_PROXY_LABEL);
-      return containers.flatMap((container) => endpointOf(container) ?? []);
+      const endpoints = containers.flatMap((container) => endpointOf(container) ?? []);
+      const live = new Set(endpoints.map((endpoint) => endpoint.containerId));
+      for (const id of tokens.keys()) if (!live.has(id)) tokens.delete(id);
+      return Promise.all(
+        endpoints.map(async (endpoint) => {
+          const token = await tokenOf(endpoint.containerId);
+          return token === undefined ? endpoint : { ...endpoint, token };
+        }),
+      );
     },
   };
 }

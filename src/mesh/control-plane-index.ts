@@ -5,6 +5,7 @@
  * one slow container never holds up a request about another).
  */
 import { FlotillaError } from '../core/errors.js';
+import { MESH_TOKEN_HEADER } from './api-http.js';
 import { MeshError, proxyNotFound } from './errors.js';
 import type { MeshDiscovery, MeshEndpoint } from './control-plane-discovery.js';
 import type { ProxyWithToxicsJson } from './toxiproxy-api.js';
@@ -91,7 +92,11 @@ export async function callEndpoint(endpoint: MeshEndpoint, method: string, path:
   try {
     const response = await fetch(`${endpoint.url}${path}`, {
       method,
-      headers: { 'user-agent': 'flotilla-mesh-control-plane', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        'user-agent': 'flotilla-mesh-control-plane',
+        ...(endpoint.token === undefined ? {} : { [MESH_TOKEN_HEADER]: endpoint.token }),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body }),
       signal,
     });

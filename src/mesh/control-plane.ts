@@ -1,18 +1,17 @@
 /**
  * The mesh's control plane: one Toxiproxy-compatible API (127.0.0.1:8474 by default) over every
  * mesh proxy container on the Engine. `GET /proxies` merges their proxies; a proxy's routes and its
- * toxics' routes are forwarded to the container that holds it, with the name rewritten; `/reset`
- * resets them all. The proxies themselves come from the Compose file, so this API does not create,
+ * toxics' routes are forwarded to the container that holds it, with the name rewritten (and with
+ * the container's token, read from the Engine); `/reset` resets them all, or one project's. The proxies themselves come from the Compose file, so this API does not create,
  * replace or delete them: only `enabled` and toxics change here.
  */
 import { isDeepStrictEqual } from 'node:util';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import * as z from 'zod';
 import { FlotillaError } from '../core/errors.js';
 import { FLOTILLA_VERSION } from '../core/version.js';
-import { badRequest, MeshError, missingField, proxyNotFound } from './errors.js';
+import { parseBody, populateBody, prepareApiApp, proxyBody, type ProxyBody } from './api-http.js';
+import { MeshError, missingField, proxyNotFound } from './errors.js';
 import { describeEndpoint, mayBeStale, MeshIndex, type MeshIndexOptions, type ProxyTarget, type RemoteAnswer } from './control-plane-index.js';
-import { describeIssues } from './toxic-collection.js';
 import { TOXIPROXY_API_VERSION, TOXIPROXY_DEFAULT_PORT, type ProxyWithToxicsJson } from './toxiproxy-api.js';
 
 /** The header on `GET /proxies` naming containers that did not answer in time (their proxies are missing from the list). */
@@ -23,37 +22,6 @@ export interface ControlPlaneProxyJson extends ProxyWithToxicsJson {
   /** Extension: the Compose project and service of the proxy container. */
   project: string;
   service: string;
-}
-
-const proxyBody = z.object({
-  name: z.string().optional(),
-  listen: z.string().optional(),
-  upstream: z.string().optional(),
-  enabled: z.boolean().optional(),
-  kind: z.string().optional(),
-  resilience: z.unknown().optional(),
-});
-const populateBody = z.array(proxyBody);
-
-function parseBody<T>(schema: z.ZodType<T>, raw: unknown): T {
-  const text = typeof raw === 'string' ? raw : '';
-  if (text.trim() === '') throw badRequest('empty body, expected JSON');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw badRequest(error instanceof Error ? error.message : String(error));
-  }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw badRequest(describeIssues(parsed.error.issues, ''));
-  return parsed.data;
-}
-
-function sendError(reply: FastifyReply, status: number, message: string, hint?: string): FastifyReply {
-  return reply
-    .code(status)
-    .type('application/json')
-    .send({ error: message, status, ...(hint ? { hint } : {}) });
 }
 
 /** Refused because the proxies belong to the Compose file. */
@@ -79,25 +47,9 @@ export function createControlPlaneApp(options: ControlPlaneAppOptions): { app: F
   const index = new MeshIndex(options);
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, forceCloseConnections: true });
 
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
-
-  app.addHook('onRequest', async (request, reply) => {
-    // Toxiproxy clients send no token, so state changes are open on loopback; browsers are what could
-    // reach loopback on a user's behalf (a web page POSTing here), and they are refused.
-    if ((request.headers['user-agent'] ?? '').startsWith('Mozilla/')) return sendError(reply, 403, 'User agent not allowed');
-    if (request.headers.origin !== undefined) return sendError(reply, 403, 'cross-origin requests are not allowed');
-    return undefined;
-  });
-
-  app.setErrorHandler((error, _request, reply) => {
-    if (error instanceof MeshError) return sendError(reply, error.status, error.message, error.hint);
-    const status = (error as { statusCode?: unknown }).statusCode;
-    if (typeof status === 'number' && status >= 400 && status < 500) return sendError(reply, status, (error as Error).message);
-    options.onInternalError?.(error);
-    return sendError(reply, 500, error instanceof Error ? error.message : String(error));
-  });
-  app.setNotFoundHandler((_request, reply) => sendError(reply, 404, 'not found'));
+  // Toxiproxy clients send no token, so state changes are open on loopback; browsers are what could
+  // reach loopback on a user's behalf (a web page POSTing here), and they are refused.
+  prepareApiApp(app, { refuseCrossOrigin: true, onInternalError: options.onInternalError });
 
   /** Proxy JSON from a container, under the name the client used. */
   const renamed = (json: ProxyWithToxicsJson, name: string, target: ProxyTarget): ControlPlaneProxyJson => ({
@@ -155,7 +107,7 @@ export function createControlPlaneApp(options: ControlPlaneAppOptions): { app: F
   };
 
   /** Refuses a change to what the Compose file owns: listen, upstream, kind, resilience. */
-  const checkUnchanged = (name: string, body: z.infer<typeof proxyBody>, json: ProxyWithToxicsJson, where = ''): void => {
+  const checkUnchanged = (name: string, body: ProxyBody, json: ProxyWithToxicsJson, where = ''): void => {
     for (const field of ['listen', 'upstream', 'kind'] as const) {
       const given = body[field];
       const now = field === 'kind' ? (json.kind ?? 'tcp') : json[field];
@@ -248,8 +200,11 @@ export function createControlPlaneApp(options: ControlPlaneAppOptions): { app: F
   app.delete<ToxicNamed>('/proxies/:proxy/toxics/:toxic', toxicRoute('DELETE'));
 
   // Every container is reset at once; the answer waits for all (each bounded by the call timeout) and names any that failed.
-  app.post('/reset', async (_request, reply) => {
-    const endpoints = await index.endpoints();
+  // Extension: `?project=P` resets only that Compose project's containers (`flotilla fault reset` in a project).
+  app.post<{ Querystring: { project?: unknown } }>('/reset', async (request, reply) => {
+    const { project } = request.query;
+    if (project !== undefined && (typeof project !== 'string' || project === '')) throw new MeshError('MESH_BAD_REQUEST', 'project: expected one project name', 400);
+    const endpoints = (await index.endpoints()).filter((endpoint) => project === undefined || endpoint.project === project);
     const failures = (
       await Promise.all(
         endpoints.map(async (endpoint) => {

@@ -13,6 +13,7 @@ import { CallerResolver, waitForHosts, type LookupAll } from './caller-resolver.
 import { describeIssues } from './toxic-collection.js';
 import { resilienceSchema } from './http/resilience.js';
 import { createOtlpTelemetry, noTelemetry, type MeshTelemetry } from './http/telemetry/recorder.js';
+import { MESH_TOKEN_ENV } from './api-http.js';
 import { ProxyRegistry } from './proxy-registry.js';
 import type { MeshProxy } from './mesh-proxy.js';
 import { startToxiproxyApi, TOXIPROXY_DEFAULT_PORT, type StartedToxiproxyApi } from './toxiproxy-api.js';
@@ -56,6 +57,8 @@ export const meshProxyConfigSchema = z.strictObject({
   /** The project's service names: the proxy resolves `X` and `X-upstream` every `callerRefreshMs` and knows callers by those addresses. */
   callerServices: z.array(z.string().min(1)).default([]),
   callerRefreshMs: z.number().int().min(100).default(5_000),
+  /** Milliseconds between two resolutions of the upstream names (each replica address is balanced and ejected on its own). */
+  upstreamRefreshMs: z.number().int().min(100).default(5_000),
 });
 
 /** The config as written (defaults optional). */
@@ -79,7 +82,7 @@ export interface RunningMeshProxy extends AsyncDisposable {
 
 /** How the proxy starts: collaborators a test replaces. */
 export interface RunMeshProxyOptions {
-  /** Name resolution, for the upstream wait and the callers. */
+  /** Name resolution, for the upstream wait, the upstream replicas and the callers. */
   lookup?: LookupAll;
   /** Told once when the proxy waits for its upstreams to resolve. */
   onWait?: (missing: string[]) => void;
@@ -113,7 +116,14 @@ export async function runMeshProxy(input: MeshProxyConfigInput | MeshProxyConfig
   const fixed = new Map(Object.entries(config.callers));
   const callers = await new CallerResolver({ services: config.callerServices, intervalMs: config.callerRefreshMs, ...(options.lookup && { lookup: options.lookup }) }).start();
   const telemetry = config.collector ? createOtlpTelemetry({ service: config.service, version: config.version, endpoint: config.collector }) : noTelemetry;
-  const registry = new ProxyRegistry({ http: { telemetry, resolveCaller: (ip) => fixed.get(ip) ?? callers.resolve(ip) ?? 'unknown' } });
+  const registry = new ProxyRegistry({
+    http: {
+      telemetry,
+      resolveCaller: (ip) => fixed.get(ip) ?? callers.resolve(ip) ?? 'unknown',
+      upstreamRefreshMs: config.upstreamRefreshMs,
+      ...(options.lookup && { lookup: options.lookup }),
+    },
+  });
   let api: StartedToxiproxyApi | undefined;
   try {
     const proxies = await registry.populate(
@@ -125,7 +135,8 @@ export async function runMeshProxy(input: MeshProxyConfigInput | MeshProxyConfig
         ...(listener.resilience ? { resilience: listener.resilience } : {}),
       })),
     );
-    api = await startToxiproxyApi({ registry, host: config.api.host, port: config.api.port });
+    // The token `up` put in the container's environment: only the control plane, which reads it from the Engine, may drive this API.
+    api = await startToxiproxyApi({ registry, host: config.api.host, port: config.api.port, token: process.env[MESH_TOKEN_ENV] || undefined });
     const started = api;
     const close = async (): Promise<void> => {
       callers.close();

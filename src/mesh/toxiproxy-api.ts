@@ -2,15 +2,17 @@
  * An HTTP API compatible with Toxiproxy's (v2), so existing Toxiproxy clients drive Flotilla's mesh
  * unchanged: same routes, JSON shapes, status codes and `{"error", "status"}` errors. It binds
  * 127.0.0.1:8474 by default and, as Toxiproxy does, refuses browsers (a web page could otherwise
- * POST to it). Message-level faults arrive through the same toxic routes once the catalog has them.
+ * POST to it); given a token (in a proxy container), it also refuses requests without it.
+ * Message-level faults arrive through the same toxic routes once the catalog has them.
  */
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import * as z from 'zod';
 import { FLOTILLA_VERSION } from '../core/version.js';
-import { badRequest, MeshError } from './errors.js';
+import { parseBody, populateBody, prepareApiApp, proxyBody } from './api-http.js';
+import { badRequest } from './errors.js';
 import type { ProxyRegistry } from './proxy-registry.js';
 import type { MeshProxy, ProxyJson } from './mesh-proxy.js';
-import { describeIssues, toxicToJson, type ToxicJson } from './toxic-collection.js';
+import { toxicToJson, type ToxicJson } from './toxic-collection.js';
 
 /** Toxiproxy's default API port. */
 export const TOXIPROXY_DEFAULT_PORT = 8474;
@@ -23,17 +25,6 @@ export interface ProxyWithToxicsJson extends ProxyJson {
   toxics: ToxicJson[];
 }
 
-// Unknown top-level keys are ignored, as Toxiproxy's JSON decoder does; types are checked.
-const proxyBody = z.object({
-  name: z.string().optional(),
-  listen: z.string().optional(),
-  upstream: z.string().optional(),
-  enabled: z.boolean().optional(),
-  // Extensions: Toxiproxy clients never send them, so their proxies stay TCP with default settings.
-  kind: z.string().optional(),
-  resilience: z.unknown().optional(),
-});
-const populateBody = z.array(proxyBody);
 const attributesBody = z.record(z.string(), z.unknown());
 const toxicBody = z.object({
   name: z.string().optional(),
@@ -45,35 +36,19 @@ const toxicBody = z.object({
 // Name, type and stream of an existing toxic cannot change; clients often send them back anyway.
 const toxicPatchBody = z.object({ toxicity: z.number().optional(), attributes: attributesBody.optional() });
 
-/** Parses a JSON body and checks it against `schema`, with Toxiproxy's `bad request body` errors. */
-function parseBody<T>(schema: z.ZodType<T>, raw: unknown): T {
-  const text = typeof raw === 'string' ? raw : '';
-  if (text.trim() === '') throw badRequest('empty body, expected JSON');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw badRequest(error instanceof Error ? error.message : String(error));
-  }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw badRequest(describeIssues(parsed.error.issues, ''));
-  return parsed.data;
-}
-
 function proxyJson(proxy: MeshProxy): ProxyWithToxicsJson {
   return { ...proxy.toJSON(), toxics: proxy.toxics.list().map(toxicToJson) };
-}
-
-function sendError(reply: FastifyReply, status: number, message: string, hint?: string): FastifyReply {
-  return reply
-    .code(status)
-    .type('application/json')
-    .send({ error: message, status, ...(hint ? { hint } : {}) });
 }
 
 /** Options for the API's HTTP application. */
 export interface ToxiproxyAppOptions {
   registry: ProxyRegistry;
+  /**
+   * When set, every request must carry `x-flotilla-mesh-token: <token>` (else 403). A proxy
+   * container's API listens on every interface of the container, so any container on its networks
+   * could otherwise reset its faults; the control plane reads the token from the Engine.
+   */
+  token?: string | undefined;
   /** Called with errors that are not a MeshError (answered 500). */
   onInternalError?: (error: unknown) => void;
 }
@@ -83,25 +58,7 @@ export function createToxiproxyApp(options: ToxiproxyAppOptions): FastifyInstanc
   const { registry } = options;
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, forceCloseConnections: true });
 
-  // Bodies are read as text whatever their content type (clients differ), then parsed per route.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
-
-  app.addHook('onRequest', async (request, reply) => {
-    // Toxiproxy's CSRF guard: the API is unauthenticated on loopback, so browsers are refused.
-    if ((request.headers['user-agent'] ?? '').startsWith('Mozilla/')) return sendError(reply, 403, 'User agent not allowed');
-    return undefined;
-  });
-
-  app.setErrorHandler((error, _request, reply) => {
-    if (error instanceof MeshError) return sendError(reply, error.status, error.message, error.hint);
-    const status = (error as { statusCode?: unknown }).statusCode;
-    if (typeof status === 'number' && status >= 400 && status < 500) return sendError(reply, status, (error as Error).message);
-    options.onInternalError?.(error);
-    return sendError(reply, 500, error instanceof Error ? error.message : String(error));
-  });
-
-  app.setNotFoundHandler((_request, reply) => sendError(reply, 404, 'not found'));
+  prepareApiApp(app, { token: options.token, onInternalError: options.onInternalError });
 
   type Named = { Params: { proxy: string } };
   type ToxicNamed = { Params: { proxy: string; toxic: string } };

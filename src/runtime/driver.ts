@@ -221,6 +221,8 @@ export interface Driver {
   /** Returns the new container's id. Fails with code CONTAINER_NAME_CONFLICT when the name is taken. */
   createContainer(request: ContainerRequest): Promise<string>;
   inspectContainer(idOrName: string): Promise<ObservedContainer | undefined>;
+  /** The value of environment variable `name` as the container was created with it; undefined when it is unset or the container is gone. */
+  containerEnv(idOrName: string, name: string): Promise<string | undefined>;
   startContainer(id: string): Promise<void>;
   /** Sends the stop signal, then SIGKILL after `timeoutSeconds`. No error when already stopped. */
   stopContainer(id: string, timeoutSeconds: number): Promise<void>;

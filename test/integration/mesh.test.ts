@@ -74,13 +74,18 @@ describe('up with the mesh', () => {
     expect(direct.status).toBe(200);
     expect(await direct.json()).toMatchObject({ from: 'callee', xff: expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/) as unknown });
 
-    const proxies = (await (await fetch(`http://${api}/proxies`)).json()) as Record<string, { listen: string; upstream: string; kind: string }>;
+    // The proxy's own API asks for the token `up` gave it (in its environment, never in a label).
+    expect((await fetch(`http://${api}/proxies`)).status).toBe(403);
+    const token = await driver.containerEnv(proxy?.id ?? '', 'FLOTILLA_MESH_TOKEN');
+    expect(token).toMatch(/^\S{32,}$/);
+    const headers = { 'x-flotilla-mesh-token': token ?? '' };
+    const proxies = (await (await fetch(`http://${api}/proxies`, { headers })).json()) as Record<string, { listen: string; upstream: string; kind: string }>;
     expect(proxies['callee']).toMatchObject({ listen: '0.0.0.0:3000', upstream: 'callee-upstream:3000', kind: 'http' });
 
-    const added = await fetch(`http://${api}/proxies/callee/toxics`, { method: 'POST', body: JSON.stringify({ name: 'teapot', type: 'http_abort', attributes: { status: 418 } }) });
+    const added = await fetch(`http://${api}/proxies/callee/toxics`, { method: 'POST', headers, body: JSON.stringify({ name: 'teapot', type: 'http_abort', attributes: { status: 418 } }) });
     expect(added.status).toBe(200);
     expect((await fetch(caller)).status).toBe(418);
-    await fetch(`http://${api}/proxies/callee/toxics/teapot`, { method: 'DELETE' });
+    await fetch(`http://${api}/proxies/callee/toxics/teapot`, { method: 'DELETE', headers });
     expect((await fetch(caller)).status).toBe(200);
   });
 

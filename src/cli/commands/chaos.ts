@@ -9,10 +9,11 @@ import { ExitCode, UsageError } from '../../core/errors.js';
 import type { ExperimentSpec, Stack } from '../../spec/types.js';
 import { findCollector, requireCollector } from '../collector-client.js';
 import { loadStackFor, type GlobalOptions } from '../context.js';
-import { abortOnInterrupt } from '../interrupt.js';
+import { abortUnskippably, type SignalSource } from '../interrupt.js';
 import { renderTable } from '../output/table.js';
 
-interface ChaosRunOptions {
+/** `chaos run` flags, as commander gives them. */
+export interface ChaosRunOptions {
   file: string[];
   output: 'text' | 'json';
 }
@@ -28,6 +29,11 @@ interface Declared {
   source: string;
 }
 
+/** What `chaos run` takes from its process: where SIGINT and SIGTERM come from (tests inject them). */
+export interface ChaosRunIo {
+  signals: SignalSource;
+}
+
 /** `chaos run NAME [--file F…]` (action `run`) and `chaos ls [--file F…]` (action `ls`). */
 export async function run(action: string, ...rest: unknown[]): Promise<number> {
   if (action === 'ls') {
@@ -35,10 +41,15 @@ export async function run(action: string, ...rest: unknown[]): Promise<number> {
     return list(options, global);
   }
   const [name, options, global] = rest as [string, ChaosRunOptions, GlobalOptions];
-  return runOne(name, options, global);
+  return runOne(name, options, global, { signals: process });
 }
 
-async function runOne(name: string, options: ChaosRunOptions, global: GlobalOptions): Promise<number> {
+/**
+ * Runs one experiment. Ctrl-C or SIGTERM stops it and rolls back; a further one during the roll
+ * back only warns: quitting then would leave faults in the mesh and containers paused or stopped.
+ * Its faults are addressed as `<project>.<service>`, so they stay in this project.
+ */
+export async function runOne(name: string, options: ChaosRunOptions, global: GlobalOptions, io: ChaosRunIo): Promise<number> {
   const { stack, experiments } = await declaredExperiments(options.file, global);
   const found = experiments.get(name);
   if (!found) {
@@ -66,8 +77,10 @@ async function runOne(name: string, options: ChaosRunOptions, global: GlobalOpti
   }
   const hasFaults = experiment.method.some((step) => step.kind === 'fault');
   const usesCollector = experiment.hypothesis.some((probe) => probe.kind === 'collector');
-  const signal = abortOnInterrupt();
+  const project = stack?.name ?? global.projectName;
   const { parseDuration } = await import('../../spec/duration.js');
+  const interrupt = abortUnskippably({ source: io.signals });
+  const { signal } = interrupt;
 
   process.stderr.write(`${pc.bold(`chaos ${name}`)}${found.source ? pc.dim(` (${found.source})`) : ''}\n`);
   const report = await chaos.runExperiment(
@@ -80,7 +93,7 @@ async function runOne(name: string, options: ChaosRunOptions, global: GlobalOpti
         ...(usesCollector && { collector: () => findCollector() ?? requireCollector('a collector probe') }),
         ...(containers && { containers }),
       }),
-      ...(hasFaults && { faults: chaos.createFaultClient(chaos.meshApiUrl(process.env)) }),
+      ...(hasFaults && { faults: chaos.faultClient(chaos.meshClientFromEnv(process.env), project) }),
       ...(containers && { containers }),
       send: chaos.sendHttp,
       stopSeconds: (service) => {
@@ -95,7 +108,7 @@ async function runOne(name: string, options: ChaosRunOptions, global: GlobalOpti
         if (line !== undefined) process.stderr.write(`${line}\n`);
       },
     },
-  );
+  ).finally(() => interrupt.dispose());
   if (options.output === 'json') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else process.stdout.write(colorVerdict(chaos.renderReportText(report)));
   if (signal.aborted) return ExitCode.interrupted;

@@ -1,6 +1,7 @@
 /**
  * `flotilla fault add|ls|rm|reset`: faults (Toxiproxy toxics) on meshed services, through the mesh
  * control plane that `flotilla serve` runs (FLOTILLA_MESH_API, else http://127.0.0.1:8474).
+ * They act on one project: -p, else the Compose file's; without either, on every project.
  * Confirmations go to stderr; the list and every `-o json` answer to stdout.
  */
 import pc from 'picocolors';
@@ -8,8 +9,8 @@ import { ExitCode, UsageError } from '../../core/errors.js';
 import { connectionToxics } from '../../mesh/toxics/catalog.js';
 import { httpMessageToxics } from '../../mesh/http/message-toxics.js';
 import { didYouMean } from '../../spec/suggest.js';
-import type { GlobalOptions } from '../context.js';
-import { meshClientFromEnv, type MeshClient, type MeshProxyJson, type MeshToxicJson, type MeshToxicRequest } from '../mesh-client.js';
+import { meshClientFromEnv, type MeshClient, type MeshProxyJson, type MeshToxicJson, type MeshToxicRequest } from '../../chaos/mesh-client.js';
+import { loadStackFor, type GlobalOptions } from '../context.js';
 import { renderTable } from '../output/table.js';
 
 /** `fault add` flags, as commander gives them. */
@@ -141,19 +142,26 @@ function warnUnreachable(unreachable: string | undefined): void {
   if (unreachable) process.stderr.write(`${pc.yellow('warning')} some mesh proxies did not answer and are missing: ${unreachable}\n`);
 }
 
-/** `fault add SERVICE TYPE`: the fault on every proxy of the service that takes it (HTTP faults: its HTTP proxies). */
-async function add(client: MeshClient, service: string, type: string, options: FaultAddOptions, global: GlobalOptions): Promise<number> {
+/** `fault add SERVICE TYPE`: the fault on every proxy of the service that takes it (HTTP faults: its HTTP proxies; connection faults: its TCP ones). */
+async function add(client: MeshClient, service: string, type: string, options: FaultAddOptions, project: string | undefined): Promise<number> {
   const request = parseFaultAdd(service, type, options);
   const { proxies, unreachable } = await client.proxies();
   warnUnreachable(unreachable);
-  const selected = selectProxies(service, proxies, global.projectName);
+  const selected = selectProxies(service, proxies, project);
   if (selected.length === 0) throw noSuchService(service, proxies);
+  // Message faults act on HTTP proxies, connection faults on TCP ones: each kind refuses the other's.
   const isHttpFault = type in httpMessageToxics;
-  const targets = isHttpFault ? selected.filter(({ proxy }) => proxy.kind === 'http') : selected;
+  const targets = selected.filter(({ proxy }) => (proxy.kind === 'http') === isHttpFault);
   if (targets.length === 0) {
-    throw new UsageError(`${type} is a fault on HTTP messages, and ${selected.map(({ name }) => name).join(', ')} ${selected.length > 1 ? 'are TCP proxies' : 'is a TCP proxy'}`, {
-      hint: 'Use a connection fault (latency, bandwidth, slicer, reset_peer, timeout, limit_data) on TCP proxies.',
-    });
+    const names = selected.map(({ name }) => name).join(', ');
+    const plural = selected.length > 1;
+    throw isHttpFault
+      ? new UsageError(`${type} is a fault on HTTP messages, and ${names} ${plural ? 'are TCP proxies' : 'is a TCP proxy'}`, {
+          hint: 'Use a connection fault (latency, bandwidth, slicer, reset_peer, timeout, limit_data) on TCP proxies.',
+        })
+      : new UsageError(`${type} is a connection fault, and ${names} ${plural ? 'are HTTP proxies' : 'is an HTTP proxy'}`, {
+          hint: `Use a message fault (${Object.keys(httpMessageToxics).join(', ')}) on HTTP proxies.`,
+        });
   }
   const added: { proxy: string; toxic: MeshToxicJson }[] = [];
   try {
@@ -169,15 +177,15 @@ async function add(client: MeshClient, service: string, type: string, options: F
 }
 
 /** `fault ls [SERVICE]`: every fault on every proxy, or on one service's proxies. */
-async function list(client: MeshClient, service: string | undefined, options: FaultOutputOptions, global: GlobalOptions): Promise<number> {
+async function list(client: MeshClient, service: string | undefined, options: FaultOutputOptions, project: string | undefined): Promise<number> {
   const { proxies, unreachable } = await client.proxies();
   warnUnreachable(unreachable);
   let shown = Object.entries(proxies).map(([name, proxy]) => ({ name, proxy }));
   if (service !== undefined) {
-    shown = selectProxies(service, proxies, global.projectName);
+    shown = selectProxies(service, proxies, project);
     if (shown.length === 0) throw noSuchService(service, proxies);
-  } else if (global.projectName !== undefined) {
-    shown = shown.filter(({ proxy }) => proxy.project === undefined || proxy.project === global.projectName);
+  } else if (project !== undefined) {
+    shown = shown.filter(({ proxy }) => proxy.project === undefined || proxy.project === project);
   }
   shown.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (options.output === 'json') {
@@ -212,10 +220,10 @@ async function list(client: MeshClient, service: string | undefined, options: Fa
 }
 
 /** `fault rm SERVICE NAME`: the fault off every proxy of the service that has it. */
-async function remove(client: MeshClient, service: string, name: string, options: FaultOutputOptions, global: GlobalOptions): Promise<number> {
+async function remove(client: MeshClient, service: string, name: string, options: FaultOutputOptions, project: string | undefined): Promise<number> {
   const { proxies, unreachable } = await client.proxies();
   warnUnreachable(unreachable);
-  const selected = selectProxies(service, proxies, global.projectName);
+  const selected = selectProxies(service, proxies, project);
   if (selected.length === 0) throw noSuchService(service, proxies);
   const removed: string[] = [];
   for (const { name: proxy } of selected) if (await client.removeToxic(proxy, name)) removed.push(proxy);
@@ -230,12 +238,29 @@ async function remove(client: MeshClient, service: string, name: string, options
   return ExitCode.ok;
 }
 
-/** `fault reset`: every fault removed and every proxy enabled, on every mesh proxy. */
-async function reset(client: MeshClient, options: FaultOutputOptions): Promise<number> {
-  await client.reset();
-  if (options.output === 'json') process.stdout.write(`${JSON.stringify({ reset: true })}\n`);
-  process.stderr.write(`${pc.green('reset')} every fault removed and every proxy enabled (${client.url})\n`);
+/** `fault reset`: every fault removed and every proxy enabled, on the project's mesh proxies (without a project: every one). */
+async function reset(client: MeshClient, options: FaultOutputOptions, project: string | undefined): Promise<number> {
+  await client.reset({ project });
+  if (options.output === 'json') process.stdout.write(`${JSON.stringify({ reset: true, ...(project !== undefined && { project }) })}\n`);
+  const scope = project === undefined ? 'on every mesh proxy' : `in project ${project}`;
+  process.stderr.write(`${pc.green('reset')} every fault removed and every proxy enabled ${scope} (${client.url})\n`);
   return ExitCode.ok;
+}
+
+/**
+ * The project the fault commands act on: -p, else the project of the Compose file found (so a
+ * service name means this project's service, and reset leaves other projects alone), else none:
+ * without a Compose file, names are the mesh's and reset resets everything.
+ */
+export async function faultProject(global: GlobalOptions): Promise<string | undefined> {
+  if (global.projectName !== undefined) return global.projectName;
+  try {
+    return (await loadStackFor(global)).name;
+  } catch (error) {
+    // Only a missing file is "no project"; a Compose file named with -f, or one that is broken, is an error to see.
+    if (global.file.length === 0 && error instanceof UsageError && error.message.startsWith('no Compose file found')) return undefined;
+    throw error;
+  }
 }
 
 /** `fault add SERVICE TYPE`, `fault ls [SERVICE]`, `fault rm SERVICE NAME`, `fault reset`: the first argument is the action. */
@@ -244,19 +269,20 @@ export async function run(action: string, ...rest: unknown[]): Promise<number> {
   switch (action) {
     case 'add': {
       const [service, type, options, global] = rest as [string, string, FaultAddOptions, GlobalOptions];
-      return add(client, service, type, options, global);
+      parseFaultAdd(service, type, options);
+      return add(client, service, type, options, await faultProject(global));
     }
     case 'ls': {
       const [service, options, global] = rest as [string | undefined, FaultOutputOptions, GlobalOptions];
-      return list(client, service, options, global);
+      return list(client, service, options, await faultProject(global));
     }
     case 'rm': {
       const [service, name, options, global] = rest as [string, string, FaultOutputOptions, GlobalOptions];
-      return remove(client, service, name, options, global);
+      return remove(client, service, name, options, await faultProject(global));
     }
     case 'reset': {
-      const [options] = rest as [FaultOutputOptions, GlobalOptions];
-      return reset(client, options);
+      const [options, global] = rest as [FaultOutputOptions, GlobalOptions];
+      return reset(client, options, await faultProject(global));
     }
     default:
       throw new UsageError(`unknown fault action "${action}"`, { hint: 'Actions: add, ls, rm, reset.' });

@@ -17,6 +17,7 @@ export type ContainerOperations = Pick<
   Driver,
   | 'createContainer'
   | 'inspectContainer'
+  | 'containerEnv'
   | 'startContainer'
   | 'stopContainer'
   | 'restartContainer'
@@ -52,6 +53,11 @@ export function containerOperations(client: DockerClient): ContainerOperations {
   return {
     inspectContainer,
     removeContainer,
+
+    async containerEnv(idOrName: string, name: string): Promise<string | undefined> {
+      const info = await client.callOr(`inspect container ${display(idOrName)}`, [404], undefined, () => docker.getContainer(idOrName).inspect());
+      return envValue(info?.Config.Env ?? [], name);
+    },
 
     async createContainer(request: ContainerRequest): Promise<string> {
       const action = `create container "${request.name}"`;
@@ -183,6 +189,13 @@ export function containerOperations(client: DockerClient): ContainerOperations {
       return firstFile(archive);
     },
   };
+}
+
+/** The value of `name` in an Engine `Env` list (`NAME=value` entries; the last one wins, as in a shell). */
+export function envValue(env: readonly string[], name: string): string | undefined {
+  let value: string | undefined;
+  for (const entry of env) if (entry.startsWith(`${name}=`)) value = entry.slice(name.length + 1);
+  return value;
 }
 
 /** A read-only root file system refuses the copy; say which setting is in the way. */

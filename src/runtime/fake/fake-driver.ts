@@ -45,6 +45,8 @@ export class FakeDriver implements Driver {
   readonly output = new FakeOutput();
   /** Networks each container is on, by container id (from the create request). */
   readonly attachments = new Map<string, NetworkAttachment[]>();
+  /** The environment each container was created with, by container id (from the create request). */
+  readonly environments = new Map<string, Record<string, string>>();
   /** What exec does; default: exit 0 and print nothing. */
   execHandler: FakeExec | undefined;
   private nextId = 1;
@@ -168,6 +170,7 @@ export class FakeDriver implements Driver {
         .map((port) => ({ hostIp: port.hostIp ?? '0.0.0.0', hostPort: Number(port.published), containerPort: port.target, protocol: port.protocol })),
       ...(request.service.healthcheck && !request.service.healthcheck.disable ? { health: 'starting' as const } : {}),
     });
+    this.environments.set(id, { ...request.service.environment });
     this.attachments.set(
       id,
       request.networks.map((network) => ({
@@ -183,6 +186,11 @@ export class FakeDriver implements Driver {
   inspectContainer(idOrName: string): Promise<ObservedContainer | undefined> {
     const container = this.containers.get(idOrName) ?? [...this.containers.values()].find((c) => c.name === idOrName);
     return Promise.resolve(container && { ...container });
+  }
+
+  containerEnv(idOrName: string, name: string): Promise<string | undefined> {
+    const container = this.containers.get(idOrName) ?? [...this.containers.values()].find((c) => c.name === idOrName);
+    return Promise.resolve(container && this.environments.get(container.id)?.[name]);
   }
 
   startContainer(id: string): Promise<void> {

@@ -6,9 +6,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createContainerActions,
-  createFaultClient,
+  createMeshClient,
   createProbeRunner,
   exitCodeFor,
+  faultClient,
   runExperiment,
   sendHttp,
   systemClock,
@@ -48,7 +49,7 @@ async function run(experiment: ExperimentSpec, signal?: AbortSignal): Promise<{ 
     {
       clock: systemClock,
       probes: createProbeRunner({ clock: systemClock, send: sendHttp, collector: () => collector.client, containers }),
-      faults: createFaultClient(mesh.url),
+      faults: faultClient(createMeshClient(mesh.url)),
       containers,
       send: sendHttp,
     },
@@ -177,7 +178,7 @@ refused:
     const { report } = await run(experiment);
 
     expect(report.verdict).toBe('aborted');
-    expect(report.reason).toMatch(/^the method could not be applied: method\[1\] \(fault http_drop \(mode=reset path=\/orders\) downstream of api on 20% of requests as drop until the end\): add toxic drop to api: the mesh API answered 500 \(refused by the test\)$/);
+    expect(report.reason).toMatch(/^the method could not be applied: method\[1\] \(fault http_drop \(mode=reset path=\/orders\) downstream of api on 20% of requests as drop until the end\): cannot add drop to api: the mesh API answered 500 \(refused by the test\)$/);
     expect(report.method.map((step) => [step.step, step.status])).toEqual([['method[0]', 'reverted'], ['method[1]', 'failed']]);
     // The refused toxic is deleted anyway (it might have been added); the network was never cut.
     expect(mesh.calls.filter((call) => !call.startsWith('GET'))).toEqual(['DELETE /proxies/api/toxics/drop', 'POST /proxies/api/toxics', 'DELETE /proxies/api/toxics/drop']);
@@ -223,7 +224,7 @@ unmeshed:
     const { report } = await run(experiment);
 
     expect(report.verdict).toBe('aborted');
-    expect(report.reason).toBe('the method could not be applied: method[0]: find the proxy of db: the mesh API answered 404 (proxy not found)');
+    expect(report.reason).toBe('the method could not be applied: method[0]: cannot find the proxy db: the mesh API answered 404 (proxy not found)');
     expect(report.hypothesis.before).toEqual([]);
     expect(api.requests).toBe(0);
   });

@@ -1,15 +1,18 @@
 /** `flotilla fault`: argument checks, and add/ls/rm/reset against a running control plane over fake proxy containers. */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test, vi, type MockInstance } from 'vitest';
 import { parseAttributes, parseFaultAdd, run, selectProxies } from '../../../src/cli/commands/fault.js';
 import type { GlobalOptions } from '../../../src/cli/context.js';
-import type { MeshProxyJson } from '../../../src/cli/mesh-client.js';
+import type { MeshProxyJson } from '../../../src/chaos/mesh-client.js';
 import { FlotillaError, UsageError } from '../../../src/core/errors.js';
 import { driverDiscovery } from '../../../src/mesh/control-plane-discovery.js';
 import { startControlPlane, type StartedControlPlane } from '../../../src/mesh/control-plane.js';
 import { fakeMeshDriver, startFakeContainer, type FakeContainer } from '../mesh/control-plane-helpers.js';
 import { closeAll, startEchoServer } from '../mesh/net-helpers.js';
 
-const global: GlobalOptions = { file: [], envFile: [], profile: [] };
+const bare: GlobalOptions = { file: [], envFile: [], profile: [] };
 
 describe('fault add: arguments', () => {
   test('numeric attributes are numbers; others stay text, split at the first =', () => {
@@ -88,6 +91,9 @@ describe('fault against a running control plane', () => {
   let plane: StartedControlPlane;
   let stdout: MockInstance<typeof process.stdout.write>;
   let stderr: MockInstance<typeof process.stderr.write>;
+  let noCompose: string;
+  /** Run where no Compose file is found: no project, bare names, as before a stack is involved. */
+  let global: GlobalOptions;
   const out = (): string => stdout.mock.calls.map(([text]) => String(text)).join('');
   const err = (): string => stderr.mock.calls.map(([text]) => String(text)).join('');
 
@@ -97,13 +103,18 @@ describe('fault against a running control plane', () => {
       await startFakeContainer('shop', 'orders', [
         { name: 'orders-80', listen: '127.0.0.1:0', upstream: echo.address, kind: 'http' },
         { name: 'orders-5432', listen: '127.0.0.1:0', upstream: echo.address },
+        { name: 'orders-5433', listen: '127.0.0.1:0', upstream: echo.address },
       ]),
       await startFakeContainer('shop', 'inventory', [{ name: 'inventory', listen: '127.0.0.1:0', upstream: echo.address, kind: 'http' }]),
+      // The same service in another project on the same Engine.
+      await startFakeContainer('blog', 'inventory', [{ name: 'inventory', listen: '127.0.0.1:0', upstream: echo.address, kind: 'http' }]),
     ];
     plane = await startControlPlane({ port: 0, discovery: driverDiscovery(fakeMeshDriver(containers)) });
     vi.stubEnv('FLOTILLA_MESH_API', plane.url);
     stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    noCompose = await mkdtemp(path.join(tmpdir(), 'flotilla-fault-'));
+    global = { ...bare, projectDirectory: noCompose };
   });
 
   afterEach(async () => {
@@ -112,54 +123,92 @@ describe('fault against a running control plane', () => {
     await plane.close();
     for (const container of containers) await container.close();
     await closeAll();
+    await rm(noCompose, { recursive: true, force: true });
   });
 
-  const [orders, inventory] = [() => containers[0] as FakeContainer, () => containers[1] as FakeContainer];
+  const [orders, inventory, blogInventory] = [() => containers[0] as FakeContainer, () => containers[1] as FakeContainer, () => containers[2] as FakeContainer];
+  const toxicsOf = (container: FakeContainer) => container.registry.list().flatMap((proxy) => proxy.toxics.list().map((toxic) => `${proxy.name}/${toxic.name}`));
 
-  test('add puts the fault on every proxy of the service, with numbers as numbers; ls shows it; rm takes it off', async () => {
+  /** A directory with a compose.yaml of project `shop`, as `fault` finds it when run there. */
+  const inShop = async (): Promise<GlobalOptions> => {
+    await writeFile(path.join(noCompose, 'compose.yaml'), 'name: shop\nservices:\n  inventory: { image: inventory }\n  orders: { image: orders }\n');
+    return global;
+  };
+
+  test('add puts a connection fault on every TCP proxy of the service, with numbers as numbers; ls shows it; rm takes it off', async () => {
     expect(await run('add', 'orders', 'latency', { toxicity: '0.5', attr: ['latency=100', 'jitter=10'] }, global)).toBe(0);
-    for (const name of ['orders-80', 'orders-5432']) {
+    for (const name of ['orders-5432', 'orders-5433']) {
       expect(orders().registry.get(name).toxics.get('latency_downstream')).toMatchObject({ toxicity: 0.5, attributes: { latency: 100, jitter: 10 } });
     }
-    expect(err()).toContain('added latency_downstream to orders-80 (latency, downstream, toxicity 0.5, latency=100 jitter=10)');
+    expect(orders().registry.get('orders-80').toxics.list()).toEqual([]);
+    expect(err()).toContain('added latency_downstream to orders-5432 (latency, downstream, toxicity 0.5, latency=100 jitter=10)');
 
     expect(await run('ls', undefined, {}, global)).toBe(0);
     expect(out()).toBe(
       'PROXY        FAULT               TYPE     STREAM      TOXICITY  ATTRIBUTES\n' +
       'orders-5432  latency_downstream  latency  downstream  0.5       latency=100 jitter=10\n' +
-      'orders-80    latency_downstream  latency  downstream  0.5       latency=100 jitter=10\n',
+      'orders-5433  latency_downstream  latency  downstream  0.5       latency=100 jitter=10\n',
     );
     stdout.mockClear();
-    expect(await run('ls', 'inventory', { output: 'json' }, global)).toBe(0);
-    expect(JSON.parse(out())).toEqual([{ proxy: 'inventory', project: 'shop', service: 'inventory', kind: 'http', enabled: true, faults: [] }]);
+    expect(await run('ls', 'inventory', { output: 'json' }, { ...global, projectName: 'shop' })).toBe(0);
+    expect(JSON.parse(out())).toEqual([{ proxy: 'shop.inventory', project: 'shop', service: 'inventory', kind: 'http', enabled: true, faults: [] }]);
 
     expect(await run('rm', 'orders', 'latency_downstream', {}, global)).toBe(0);
-    expect(orders().registry.list().flatMap((proxy) => proxy.toxics.list())).toEqual([]);
+    expect(toxicsOf(orders())).toEqual([]);
     await expect(run('rm', 'orders', 'latency_downstream', {}, global)).rejects.toThrow(/no fault named "latency_downstream" on orders/);
   });
 
-  test('an HTTP fault goes to the HTTP proxies only, and is refused for a service with none', async () => {
+  test('an HTTP fault goes to the HTTP proxies only, a connection fault to the TCP ones, each refused for a service with none', async () => {
     expect(await run('add', 'orders', 'http_abort', { name: 'abort', stream: 'upstream', toxicity: '0.2', attr: ['status=503'] }, global)).toBe(0);
     expect(orders().registry.get('orders-80').toxics.get('abort')).toMatchObject({ type: 'http_abort', toxicity: 0.2 });
-    expect(orders().registry.get('orders-5432').toxics.list()).toEqual([]);
+    expect(toxicsOf(orders())).toEqual(['orders-80/abort']);
     await expect(run('add', 'orders-5432', 'http_drop', {}, global)).rejects.toThrow(/http_drop is a fault on HTTP messages, and orders-5432 is a TCP proxy/);
+    await expect(run('add', 'orders-80', 'latency', {}, global)).rejects.toThrow(/latency is a connection fault, and orders-80 is an HTTP proxy/);
   });
 
   test('the mesh’s refusal is a usage error, and a failed add leaves nothing behind', async () => {
-    await run('add', 'orders-5432', 'latency', { name: 'dup' }, global);
-    // orders-80 takes it first, then orders-5432 refuses (409): orders-80 must not keep it.
+    await run('add', 'orders-5433', 'latency', { name: 'dup' }, global);
+    // orders-5432 takes it first, then orders-5433 refuses (409): orders-5432 must not keep it.
     const failure = run('add', 'orders', 'latency', { name: 'dup' }, global);
     await expect(failure).rejects.toBeInstanceOf(UsageError);
     await expect(failure).rejects.toThrow(/409 \(toxic already exists\)/);
-    expect(orders().registry.get('orders-80').toxics.list()).toEqual([]);
+    expect(orders().registry.get('orders-5432').toxics.list()).toEqual([]);
     await expect(run('add', 'payments', 'latency', {}, global)).rejects.toThrow(/no meshed service or proxy named "payments"/);
   });
 
-  test('reset clears every container', async () => {
-    await run('add', 'inventory', 'http_delay', { attr: ['delay_ms=50'] }, global);
+  test('without a Compose file or -p, a service in two projects must be named with its project, and reset clears every container', async () => {
+    await expect(run('add', 'inventory', 'http_delay', { attr: ['delay_ms=50'] }, global)).rejects.toThrow(/meshed in several projects/);
+    await run('add', 'shop.inventory', 'http_delay', { attr: ['delay_ms=50'] }, global);
+    await run('add', 'blog.inventory', 'http_delay', { attr: ['delay_ms=50'] }, global);
     await run('add', 'orders', 'timeout', {}, global);
     expect(await run('reset', {}, global)).toBe(0);
-    expect([...orders().registry.list(), ...inventory().registry.list()].flatMap((proxy) => proxy.toxics.list())).toEqual([]);
+    expect([...containers].flatMap(toxicsOf)).toEqual([]);
+    expect(err()).toContain('on every mesh proxy');
+  });
+
+  test('with a Compose file, names are its project’s, and reset leaves the other projects alone', async () => {
+    const shop = await inShop();
+    await run('add', 'blog.inventory', 'http_delay', { name: 'blog-slow', attr: ['delay_ms=50'] }, { ...global, projectName: 'blog' });
+    // Without the project from the Compose file, `inventory` would be ambiguous (shop and blog).
+    expect(await run('add', 'inventory', 'http_delay', { name: 'shop-slow', attr: ['delay_ms=50'] }, shop)).toBe(0);
+    expect(await run('add', 'orders', 'timeout', {}, shop)).toBe(0);
+    expect(toxicsOf(inventory())).toEqual(['inventory/shop-slow']);
+    stdout.mockClear();
+    expect(await run('ls', undefined, { output: 'json' }, shop)).toBe(0);
+    expect((JSON.parse(out()) as { proxy: string }[]).map(({ proxy }) => proxy)).toEqual(['orders-5432', 'orders-5433', 'orders-80', 'shop.inventory']);
+    expect(await run('rm', 'inventory', 'shop-slow', {}, shop)).toBe(0);
+    expect(toxicsOf(inventory())).toEqual([]);
+
+    expect(await run('reset', {}, shop)).toBe(0);
+    expect(toxicsOf(orders())).toEqual([]);
+    expect(toxicsOf(blogInventory())).toEqual(['inventory/blog-slow']);
+    expect(err()).toContain('in project shop');
+  });
+
+  test('a broken Compose file is an error, not a silent switch to every project', async () => {
+    await writeFile(path.join(noCompose, 'compose.yaml'), 'services: [');
+    await expect(run('reset', {}, global)).rejects.toBeInstanceOf(FlotillaError);
+    await expect(run('ls', undefined, {}, { ...global, file: [path.join(noCompose, 'missing.yaml')] })).rejects.toBeInstanceOf(FlotillaError);
   });
 
   test('no control plane: the error says to start flotilla serve', async () => {

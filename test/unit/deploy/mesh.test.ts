@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { execute } from '../../../src/deploy/execute.js';
 import { meshPorts, meshProxyConfig } from '../../../src/deploy/mesh.js';
 import type { MeshImageSource } from '../../../src/deploy/mesh-image.js';
-import { meshProxyRequest } from '../../../src/deploy/mesh-request.js';
+import { MESH_TOKEN_ENV, meshProxyRequest } from '../../../src/deploy/mesh-request.js';
+import { MESH_TOKEN_ENV as MESH_TOKEN_ENV_READ } from '../../../src/mesh/api-http.js';
+import { driverDiscovery } from '../../../src/mesh/control-plane-discovery.js';
 import { observe } from '../../../src/deploy/observe.js';
 import { planDown } from '../../../src/deploy/plan-lifecycle.js';
 import { planText } from '../../../src/deploy/plan-text.js';
@@ -193,5 +195,43 @@ describe('the proxy container', () => {
     const single = meshProxyConfig({ stack: target, service: target.services['db'] as ServiceSpec, ports: [{ port: 5432, protocol: 'tcp' }], version: 'unknown' });
     expect(single.listeners).toEqual([{ port: 5432, kind: 'tcp', upstreams: ['db-upstream:5432'], name: 'db' }]);
     expect(single.collector).toBeUndefined();
+  });
+
+  it('carries a random token for its API in its environment, in no label and not in the config hash', () => {
+    const input = {
+      stack: target,
+      service: api,
+      serviceImage: { id: 'sha256:api', repoDigests: [], labels: {}, exposedPorts: ['3000/tcp'] },
+      meshImage: { tag: TAG, id: 'sha256:proxy' },
+      extraLabels: {},
+    };
+    const [first, second] = [meshProxyRequest(input), meshProxyRequest(input)];
+    const [one, two] = [first.service.environment[MESH_TOKEN_ENV], second.service.environment[MESH_TOKEN_ENV]];
+    expect(MESH_TOKEN_ENV).toBe(MESH_TOKEN_ENV_READ);
+    expect(one).toMatch(/^[\w-]{43}$/);
+    expect(two).toMatch(/^[\w-]{43}$/);
+    expect(one).not.toBe(two);
+    // Same config, other token: same labels, config hash included, so a second `up` recreates nothing.
+    expect(second.labels).toEqual(first.labels);
+    expect(first.labels[Label.configHash]).toMatch(/^[0-9a-f]{16}$/);
+    expect(Object.values(first.labels).some((value) => value.includes(one ?? '?'))).toBe(false);
+    expect(meshProxyRequest({ ...input, token: 'given' }).service.environment[MESH_TOKEN_ENV]).toBe('given');
+  });
+});
+
+describe('the proxy token through up', () => {
+  it('is in the created container’s environment, where the control plane finds it, and a second up recreates nothing', async () => {
+    const driver = fake();
+    await upOn(driver, meshed());
+    const proxy = [...driver.containers.values()].find((c) => c.name === 'demo-api-mesh-1');
+    const token = await driver.containerEnv('demo-api-mesh-1', MESH_TOKEN_ENV);
+    expect(token).toMatch(/^[\w-]{43}$/);
+    expect(await driver.containerEnv('demo-db-mesh-1', MESH_TOKEN_ENV)).not.toBe(token);
+    expect(Object.values(proxy?.labels ?? {}).some((value) => value.includes(token ?? '?'))).toBe(false);
+    expect(planText(await planOn(driver, meshed()))).toBe('project demo: nothing to do\n');
+    // Discovery gives the token with the endpoint (the fake publishes no host port, so give it one).
+    if (proxy) proxy.ports = [{ hostIp: '127.0.0.1', hostPort: 49_000, containerPort: 8474, protocol: 'tcp' }];
+    const endpoints = await driverDiscovery(driver).list();
+    expect(endpoints.find((endpoint) => endpoint.service === 'api')).toMatchObject({ project: 'demo', url: 'http://127.0.0.1:49000', token });
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Fake proxy containers for the control plane's tests: each is a real Toxiproxy-compatible API
  * (createToxiproxyApp over its own ProxyRegistry) on 127.0.0.1:0, and a fake driver lists them as
- * running containers labelled `dev.flotilla.mesh=proxy` with the API published as container port 8474.
+ * running containers labelled `dev.flotilla.mesh=proxy` with the API published as container port 8474,
+ * and gives each one's token (FLOTILLA_MESH_TOKEN) as its environment.
  */
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,16 +18,18 @@ export interface FakeContainer {
   registry: ProxyRegistry;
   api: StartedToxiproxyApi;
   port: number;
+  /** The token its API requires, when it was started with one. */
+  token?: string;
   close: () => Promise<void>;
 }
 
 let counter = 0;
 
-/** Starts a container's API with `proxies` in its registry. */
-export async function startFakeContainer(project: string, service: string, proxies: ProxyInput[]): Promise<FakeContainer> {
+/** Starts a container's API with `proxies` in its registry; with `token`, the API requires it. */
+export async function startFakeContainer(project: string, service: string, proxies: ProxyInput[], options: { token?: string } = {}): Promise<FakeContainer> {
   const registry = new ProxyRegistry();
   await registry.populate(proxies);
-  const api = await startToxiproxyApi({ registry, port: 0 });
+  const api = await startToxiproxyApi({ registry, port: 0, ...(options.token !== undefined && { token: options.token }) });
   const port = Number(new URL(api.url).port);
   counter += 1;
   const id = `${String(counter).padStart(4, '0')}${'c'.repeat(60)}`;
@@ -37,7 +40,7 @@ export async function startFakeContainer(project: string, service: string, proxi
     await api.close();
     await registry.close();
   };
-  return { project, service, id, registry, api, port, close };
+  return { project, service, id, registry, api, port, close, ...(options.token !== undefined && { token: options.token }) };
 }
 
 /** A container whose API accepts connections and never answers. */
@@ -63,13 +66,19 @@ export async function startSilentContainer(project: string, service: string): Pr
 }
 
 /** What the fake driver lists: anything with a project, service, id and API port. */
-export type Listed = Pick<FakeContainer, 'project' | 'service' | 'id' | 'port'> & { state?: ObservedContainer['state'] };
+export type Listed = Pick<FakeContainer, 'project' | 'service' | 'id' | 'port' | 'token'> & { state?: ObservedContainer['state'] };
 
-/** A driver that lists `containers` (mutable) for the mesh label and counts the calls. */
-export function fakeMeshDriver(containers: Listed[]): Pick<Driver, 'observeLabelled'> & { calls: number; fail?: Error | undefined } {
+/** A driver that lists `containers` (mutable) for the mesh label, gives their tokens as their environment, and counts the calls. */
+export function fakeMeshDriver(containers: Listed[]): Pick<Driver, 'observeLabelled' | 'containerEnv'> & { calls: number; envCalls: number; fail?: Error | undefined } {
   const driver = {
     calls: 0,
+    envCalls: 0,
     fail: undefined as Error | undefined,
+    containerEnv(id: string, name: string): Promise<string | undefined> {
+      driver.envCalls += 1;
+      const container = containers.find((candidate) => candidate.id === id);
+      return Promise.resolve(name === 'FLOTILLA_MESH_TOKEN' ? container?.token : undefined);
+    },
     observeLabelled(label: string): Promise<ObservedState> {
       driver.calls += 1;
       if (driver.fail) return Promise.reject(driver.fail);

@@ -314,3 +314,57 @@ describe('security and API shape', () => {
     expect((await call('POST', '/proxies/inventory/toxics', '{not json')).status).toBe(400);
   });
 });
+
+describe('proxy containers with tokens', () => {
+  test('the control plane reads each container’s token from the Engine once and sends it; Toxiproxy clients send none', async () => {
+    const payments = await startFakeContainer('shop', 'payments', [{ name: 'payments', listen: '127.0.0.1:0', upstream: echo.address }], { token: 'payments-token' });
+    closers.push(payments.close);
+    listed.push(payments);
+    // The container's own API refuses a caller without its token.
+    expect((await fetch(`${payments.api.url}/proxies`)).status).toBe(403);
+    await startPlane({ cacheMs: 0 });
+
+    const proxy = await client.get('payments');
+    await proxy.addToxic({ name: 'lat', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 10, jitter: 0 } });
+    expect(payments.registry.get('payments').toxics.list().map((toxic) => toxic.name)).toEqual(['lat']);
+    expect(Object.keys(await client.getAll()).sort()).toEqual(['inventory', 'orders-80', 'orders-9000', 'payments']);
+    expect((await call('POST', '/reset')).status).toBe(204);
+    expect(payments.registry.get('payments').toxics.list()).toEqual([]);
+    // Discovery ran on every request (no cache), the environment was read once per container.
+    expect(driver.calls).toBeGreaterThan(3);
+    expect(driver.envCalls).toBe(3);
+  });
+
+  test('a wrong token is the container’s 403, relayed', async () => {
+    const payments = await startFakeContainer('shop', 'payments', [{ name: 'payments', listen: '127.0.0.1:0', upstream: echo.address }], { token: 'payments-token' });
+    closers.push(payments.close);
+    listed.push({ ...payments, token: 'stale-token' });
+    await startPlane();
+    expect(await call('GET', '/proxies/payments/toxics')).toMatchObject({ status: 403, json: { error: 'missing or wrong mesh token' } });
+  });
+});
+
+describe('reset of one project', () => {
+  test('POST /reset?project=P resets that project’s containers only; POST /reset, all of them', async () => {
+    const blog = await startFakeContainer('blog', 'inventory', [{ name: 'inventory', listen: '127.0.0.1:0', upstream: echo.address }]);
+    closers.push(blog.close);
+    listed.push(blog);
+    await startPlane();
+    const toxic = { type: 'latency', attributes: { latency: 10 } };
+    for (const name of ['shop.inventory', 'blog.inventory', 'orders-9000']) expect((await call('POST', `/proxies/${name}/toxics`, toxic)).status).toBe(200);
+    await call('PATCH', '/proxies/blog.inventory', { enabled: false });
+    const names = (container: FakeContainer) => container.registry.list().flatMap((proxy) => proxy.toxics.list().map((t) => `${proxy.name}/${t.name}`));
+
+    expect((await call('POST', '/reset?project=shop')).status).toBe(204);
+    expect([...names(inventory), ...names(orders)]).toEqual([]);
+    expect(names(blog)).toEqual(['inventory/latency_downstream']);
+    expect(blog.registry.get('inventory').enabled).toBe(false);
+    expect((await call('POST', '/reset?project=nowhere')).status).toBe(204);
+    expect(names(blog)).toEqual(['inventory/latency_downstream']);
+    expect((await call('POST', '/reset?project=')).status).toBe(400);
+
+    expect((await call('POST', '/reset')).status).toBe(204);
+    expect(names(blog)).toEqual([]);
+    expect(blog.registry.get('inventory').enabled).toBe(true);
+  });
+});

@@ -206,3 +206,34 @@ describe("Toxiproxy's status codes and JSON", () => {
     expect(await Promise.all(echoes)).toEqual(Array.from({ length: 10 }, () => 'held'));
   }, 40_000);
 });
+
+describe('with a token (as in a proxy container)', () => {
+  test('refuses requests without the token, or with a wrong one, in Toxiproxy’s error JSON; takes those with it', async () => {
+    await registry.populate([{ name: 'p', listen: '127.0.0.1:0', upstream: echo.address }]);
+    const guarded = await startToxiproxyApi({ registry, port: 0, token: 's3cret-token' });
+    try {
+      const ask = async (method: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> => {
+        const response = await fetch(`${guarded.url}${path}`, { method, headers });
+        const text = await response.text();
+        return { status: response.status, json: text ? (JSON.parse(text) as unknown) : undefined };
+      };
+      registry.get('p').toxics.add({ name: 'lat', type: 'latency', attributes: { latency: 5 } });
+      // Another container on the project's network calling `inventory:8474/reset` with no token.
+      expect(await ask('POST', '/reset')).toMatchObject({ status: 403, json: { error: 'missing or wrong mesh token', status: 403 } });
+      expect((await ask('POST', '/reset', { 'x-flotilla-mesh-token': 's3cret-tokeN' })).status).toBe(403);
+      expect((await ask('POST', '/reset', { 'x-flotilla-mesh-token': 's3cret' })).status).toBe(403);
+      expect((await ask('GET', '/proxies')).status).toBe(403);
+      expect(registry.get('p').toxics.list().map((toxic) => toxic.name)).toEqual(['lat']);
+
+      expect((await ask('GET', '/proxies', { 'x-flotilla-mesh-token': 's3cret-token' })).json).toMatchObject({ p: { name: 'p' } });
+      expect((await ask('POST', '/reset', { 'x-flotilla-mesh-token': 's3cret-token' })).status).toBe(204);
+      expect(registry.get('p').toxics.list()).toEqual([]);
+      // The browser guard still comes first.
+      expect((await ask('GET', '/proxies', { 'x-flotilla-mesh-token': 's3cret-token', 'user-agent': 'Mozilla/5.0' })).json).toEqual({ error: 'User agent not allowed', status: 403 });
+    } finally {
+      await guarded.close();
+    }
+    // Without a token (Toxiproxy's own behaviour), no header is needed.
+    expect((await call('GET', '/proxies')).status).toBe(200);
+  });
+});
