@@ -89,6 +89,8 @@ export interface MeshProxyConfigJson {
   collector?: string;
   /** The project's services: the proxy resolves `X` and `X-upstream` to know callers by their address. */
   callerServices: string[];
+  /** Callers at other addresses are found by reverse lookup of `<project>-<service>-<n>`. */
+  project: string;
 }
 
 /** The inputs of one proxy: all that its container is made from. */
@@ -118,18 +120,22 @@ export function meshProxyConfig({ stack, service, ports, version }: MeshProxyInp
     api: { host: '0.0.0.0', port: MESH_API_PORT },
     ...(collector !== undefined && { collector }),
     callerServices: Object.keys(stack.services).sort(),
+    project: stack.name,
   };
 }
 
 /**
- * The proxy's config hash: its config (listeners, resilience, collector, callers, the service's
- * version), the networks it joins, and the proxy image. A change to any of them recreates the
- * proxy, and only the proxy: the replicas' hash covers just whether they are meshed (their alias).
+ * The proxy's config hash: its config (listeners, resilience, collector, the service's version),
+ * the networks it joins, and the proxy image. A change to any of them recreates the proxy, and
+ * only the proxy: the replicas' hash covers just whether they are meshed (their alias). The list
+ * of the project's services is left out: a proxy finds callers it was not told of by reverse
+ * lookup, so adding a service does not recreate every proxy.
  */
 export function meshProxyHash(inputs: MeshProxyInputs, meshImageTag: string): string {
   const networks = Object.keys(inputs.service.networks).map((key) => inputs.stack.networks[key]?.name ?? key);
+  const { callerServices: _callers, ...config } = meshProxyConfig(inputs);
   return createHash('sha256')
-    .update(stableStringify({ config: meshProxyConfig(inputs), networks, image: meshImageTag }))
+    .update(stableStringify({ config, networks, image: meshImageTag }))
     .digest('hex')
     .slice(0, 16);
 }

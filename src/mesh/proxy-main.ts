@@ -56,6 +56,8 @@ export const meshProxyConfigSchema = z.strictObject({
   callers: z.record(z.string(), z.string()).default({}),
   /** The project's service names: the proxy resolves `X` and `X-upstream` every `callerRefreshMs` and knows callers by those addresses. */
   callerServices: z.array(z.string().min(1)).default([]),
+  /** The Compose project: callers at other addresses are found by reverse lookup of their container names. */
+  project: z.string().min(1).optional(),
   callerRefreshMs: z.number().int().min(100).default(5_000),
   /** Milliseconds between two resolutions of the upstream names (each replica address is balanced and ejected on its own). */
   upstreamRefreshMs: z.number().int().min(100).default(5_000),
@@ -114,7 +116,12 @@ export async function runMeshProxy(input: MeshProxyConfigInput | MeshProxyConfig
   const hosts = config.listeners.flatMap((listener) => listener.upstreams.map((upstream) => parseHostPort(upstream, 'upstream').host));
   await waitForHosts(hosts, { ...(options.lookup && { lookup: options.lookup }), ...(options.onWait && { onWait: options.onWait }), ...(options.signal && { signal: options.signal }) });
   const fixed = new Map(Object.entries(config.callers));
-  const callers = await new CallerResolver({ services: config.callerServices, intervalMs: config.callerRefreshMs, ...(options.lookup && { lookup: options.lookup }) }).start();
+  const callers = await new CallerResolver({
+    services: config.callerServices,
+    intervalMs: config.callerRefreshMs,
+    ...(config.project !== undefined && { project: config.project }),
+    ...(options.lookup && { lookup: options.lookup }),
+  }).start();
   const telemetry = config.collector ? createOtlpTelemetry({ service: config.service, version: config.version, endpoint: config.collector }) : noTelemetry;
   const registry = new ProxyRegistry({
     http: {

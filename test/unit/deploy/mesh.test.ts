@@ -119,6 +119,16 @@ describe('planUp with the mesh', () => {
     expect(planText(await planOn(driver, meshed()))).toContain('recreate container demo-db-mesh-1 (image changed)');
   });
 
+  it('does not recreate the proxies when a service is added: they find new callers by reverse lookup', async () => {
+    const driver = fake();
+    await upOn(driver, meshed());
+    const grown = meshed();
+    grown.services['worker'] = service('worker', { image: 'debian:bookworm-slim', expose: ['7000'] });
+    const text = planText(await planOn(driver, grown));
+    expect(text).toContain('create   container demo-worker-1 (missing)');
+    expect(text).not.toMatch(/recreate container demo-(api|db|web)-mesh-1/);
+  });
+
   it('removes the proxy and gives the replicas their name back when a service leaves the mesh', async () => {
     const driver = fake();
     await upOn(driver, meshed());
@@ -190,6 +200,7 @@ describe('the proxy container', () => {
       api: { host: '0.0.0.0', port: 8474 },
       collector: 'http://host.docker.internal:4318',
       callerServices: ['api', 'db', 'web'],
+      project: 'demo',
     });
     expect(meshProxyConfigSchema.safeParse(config).success).toBe(true);
     const single = meshProxyConfig({ stack: target, service: target.services['db'] as ServiceSpec, ports: [{ port: 5432, protocol: 'tcp' }], version: 'unknown' });

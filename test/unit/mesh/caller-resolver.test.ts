@@ -1,6 +1,6 @@
 /** Callers known by address: the project's names (`X`, `X-upstream`) resolved and refreshed; the upstream wait. */
 import { describe, expect, it } from 'vitest';
-import { CallerResolver, waitForHosts, type LookupAll } from '../../../src/mesh/caller-resolver.js';
+import { CallerResolver, serviceOfContainerName, waitForHosts, type LookupAll } from '../../../src/mesh/caller-resolver.js';
 
 /** A DNS whose answers a test changes; unknown names fail as ENOTFOUND does. */
 function fakeDns(initial: Record<string, string[]>): { lookup: LookupAll; answers: Record<string, string[]>; asked: string[] } {
@@ -15,6 +15,38 @@ function fakeDns(initial: Record<string, string[]>): { lookup: LookupAll; answer
 }
 
 describe('CallerResolver', () => {
+  it('finds a caller it was not told of by reverse lookup of its container name, for the next request', async () => {
+    const dns = fakeDns({ web: ['10.0.0.5'] });
+    const asked: string[] = [];
+    const reverse = (address: string): Promise<string[]> => {
+      asked.push(address);
+      return Promise.resolve(address === '10.0.0.42' ? ['shop-worker-2.shop_default'] : ['someone-else.bridge']);
+    };
+    using callers = await new CallerResolver({ services: ['web'], project: 'shop', lookup: dns.lookup, reverse }).start();
+    expect(callers.resolve('10.0.0.42')).toBeUndefined();
+    await Promise.resolve();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(callers.resolve('10.0.0.42')).toBe('worker');
+    // Not a container of the project: stays unknown, and is not asked again at every request.
+    callers.resolve('10.0.0.77');
+    callers.resolve('10.0.0.77');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(callers.resolve('10.0.0.77')).toBeUndefined();
+    expect(asked.filter((address) => address === '10.0.0.77')).toHaveLength(1);
+    // Known names need no reverse lookup.
+    expect(callers.resolve('10.0.0.5')).toBe('web');
+    expect(asked).not.toContain('10.0.0.5');
+  });
+
+  it('reads the service out of Flotilla\'s container names, dashes and digits in it included', () => {
+    expect(serviceOfContainerName('shop-orders-1.shop_default', 'shop')).toBe('orders');
+    expect(serviceOfContainerName('shop-api-v2-3.net', 'shop')).toBe('api-v2');
+    expect(serviceOfContainerName('shop-web-3-1.net', 'shop')).toBe('web-3');
+    expect(serviceOfContainerName('shop-orders-mesh-1.net', 'shop')).toBe('orders');
+    expect(serviceOfContainerName('blog-orders-1.net', 'shop')).toBeUndefined();
+    expect(serviceOfContainerName('shop-orders.net', 'shop')).toBeUndefined();
+  });
+
   it('maps the addresses of every service and of its replicas behind a proxy to the service', async () => {
     const dns = fakeDns({ web: ['10.0.0.5'], 'api': ['10.0.0.7'], 'api-upstream': ['10.0.0.8', '10.0.0.9'] });
     using callers = await new CallerResolver({ services: ['api', 'web', 'db'], lookup: dns.lookup }).start();
