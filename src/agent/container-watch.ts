@@ -8,7 +8,8 @@
 import type { Driver, ObservedContainer } from '../runtime/driver.js';
 import { Label } from '../runtime/labels.js';
 import type { AgentStore } from './agent-store.js';
-import { backoffDelay, sleep } from './backoff.js';
+import { sleep } from '../core/sleep.js';
+import { backoffDelay } from './backoff.js';
 import { ContainerFollower } from './follower.js';
 import { encodeResource, type AttributeMap } from './otlp-encode.js';
 import type { AgentEventListener } from './types.js';

@@ -14,7 +14,8 @@
  */
 import type { Driver, LogLine, ObservedContainer } from '../runtime/driver.js';
 import type { AgentStore, Cursor, EnqueueResult } from './agent-store.js';
-import { backoffDelay, sleep } from './backoff.js';
+import { sleep } from '../core/sleep.js';
+import { backoffDelay } from './backoff.js';
 import { nowNs, nsFromRfc3339, sinceText } from './log-time.js';
 import { encodeLogRecord } from './otlp-encode.js';
 import { parseLogLine } from './parse-line.js';

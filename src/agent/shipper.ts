@@ -4,7 +4,8 @@
  * request at a time keeps order and makes "oldest first" the whole scheduling policy.
  */
 import type { AgentStore } from './agent-store.js';
-import { backoffDelay, sleep, type BackoffPolicy } from './backoff.js';
+import { sleep } from '../core/sleep.js';
+import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import { encodeLogsRequest } from './otlp-encode.js';
 import { sendBatch } from './send-batch.js';
 import type { AgentEventListener } from './types.js';

@@ -1,3 +1,5 @@
+import { sleep } from '../core/sleep.js';
+
 /** Time as the runner sees it, so tests can control it; `sleep` ends early (without error) when `signal` aborts. */
 export interface Clock {
   now(): number;
@@ -7,18 +9,5 @@ export interface Clock {
 /** The system clock. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve) => {
-      if (signal?.aborted || ms <= 0) {
-        resolve();
-        return;
-      }
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal?.addEventListener('abort', done, { once: true });
-    }),
+  sleep,
 };

@@ -2,6 +2,7 @@
  * Dependency conditions and readiness: when a service counts as started, healthy, completed or
  * ready, judged from what the runtime reports about its containers.
  */
+import { sleep } from '../core/sleep.js';
 import { FlotillaError } from '../core/errors.js';
 import type { Driver, ObservedContainer } from '../runtime/driver.js';
 import { meshSettingsOf } from '../spec/mesh.js';
@@ -88,17 +89,4 @@ export async function waitForService(context: WaitContext, service: string, cond
 
 function describe(condition: Condition): string {
   return condition === 'ready' ? 'ready' : condition.replace('service_', '').replace('_', ' ');
-}
-
-/** Waits `ms`, or less when aborted; leaves no listener behind either way. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
