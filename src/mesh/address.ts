@@ -1,5 +1,6 @@
 /** `host:port` addresses as Toxiproxy writes them: `127.0.0.1:8080`, `[::1]:0`, `db:5432`, `:9000`. */
-import { badRequest } from './errors.js';
+import type { AddressInfo, Server } from 'node:net';
+import { badRequest, listenFailed } from './errors.js';
 
 /** A parsed `host:port`. An empty host means every interface. */
 export interface HostPort {
@@ -31,4 +32,25 @@ export function parseUpstreams(value: string, field: string): HostPort[] {
   const parts = value.split(',').map((part) => part.trim());
   if (parts.some((part) => part === '')) throw badRequest(`${field}: "${value}" has an empty address in its list`);
   return parts.map((part) => parseHostPort(part, field));
+}
+
+/**
+ * Binds `server` to `listen` (`host:port`, port 0 for any) and returns the address really bound.
+ * A failure to bind is a MeshError (500); a listening server's later errors are per connection,
+ * handled there, so they are swallowed here rather than crash the process.
+ */
+export async function bindServer(server: Server, listen: string): Promise<string> {
+  const { host, port } = parseHostPort(listen, 'listen');
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port, ...(host ? { host } : {}) }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch((error: unknown) => {
+    throw listenFailed(listen, error);
+  });
+  server.on('error', () => undefined);
+  const address = server.address() as AddressInfo;
+  return formatHostPort(address.address, address.port);
 }

@@ -3,10 +3,10 @@
  * and runs each connection's bytes through the proxy's toxics. Disabling it stops listening and
  * closes every connection (Toxiproxy's "down"); enabling it listens again on the same address.
  */
-import net, { type AddressInfo, type Server, type Socket } from 'node:net';
-import { formatHostPort, parseHostPort, parseUpstreams, type HostPort } from './address.js';
+import net, { type Server, type Socket } from 'node:net';
+import { bindServer, parseHostPort, parseUpstreams, type HostPort } from './address.js';
 import { Connection, type ConnectionInfo } from './connection.js';
-import { badRequest, listenFailed } from './errors.js';
+import { badRequest } from './errors.js';
 import type { MeshProxy, ProxyJson, ProxyPatch } from './mesh-proxy.js';
 import { ToxicCollection } from './toxic-collection.js';
 import { createToxicCatalog, type ToxicCatalog } from './toxics/catalog.js';
@@ -99,21 +99,8 @@ export class TcpProxy implements MeshProxy {
   /** Starts listening. A no-op when already enabled; a MeshError (500) when the address cannot be bound. */
   async enable(): Promise<void> {
     if (this.server) return;
-    const { host, port } = parseHostPort(this.listenAddress, 'listen');
     const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port, ...(host ? { host } : {}) }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    }).catch((error: unknown) => {
-      throw listenFailed(this.listenAddress, error);
-    });
-    // A listening server's later errors are per-accept and already handled per connection.
-    server.on('error', () => undefined);
-    const address = server.address() as AddressInfo;
-    this.listenAddress = formatHostPort(address.address, address.port);
+    this.listenAddress = await bindServer(server, this.listenAddress);
     this.server = server;
   }
 

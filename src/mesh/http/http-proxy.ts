@@ -5,9 +5,9 @@
  * Toxiproxy-compatible shape are TcpProxy's; the per-request work is in forward.ts.
  */
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { formatHostPort, parseHostPort, parseUpstreams } from '../address.js';
-import { badRequest, listenFailed } from '../errors.js';
+import type { Socket } from 'node:net';
+import { bindServer, parseHostPort, parseUpstreams } from '../address.js';
+import { badRequest } from '../errors.js';
 import type { MeshProxy, ProxyJson, ProxyPatch } from '../mesh-proxy.js';
 import type { LookupAll } from '../caller-resolver.js';
 import { describeIssues, type Toxic, type ToxicCollection } from '../toxic-collection.js';
@@ -249,7 +249,7 @@ export class HttpProxy implements MeshProxy {
   /** Starts listening. A MeshError (500) when the address cannot be bound. */
   async enable(): Promise<void> {
     if (this.server) return;
-    const { host, port } = parseHostPort(this.listenAddress, 'listen');
+    parseHostPort(this.listenAddress, 'listen'); // a bad address fails before the resolver starts
     await this.resolver.start();
     const limits = this.limits;
     const server = http.createServer(
@@ -268,18 +268,7 @@ export class HttpProxy implements MeshProxy {
     server.maxConnections = limits.maxConnections;
     server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => this.onUpgrade(request, socket, head));
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => this.onClientError(error, socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port, ...(host ? { host } : {}) }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    }).catch((error: unknown) => {
-      throw listenFailed(this.listenAddress, error);
-    });
-    server.on('error', () => undefined);
-    const address = server.address() as AddressInfo;
-    this.listenAddress = formatHostPort(address.address, address.port);
+    this.listenAddress = await bindServer(server, this.listenAddress);
     if (this.context.closing.cancelled) this.context.closing = new Cancel();
     this.server = server;
   }
