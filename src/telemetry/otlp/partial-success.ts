@@ -2,10 +2,11 @@
  * OTLP/HTTP's answers, both ways: the collector writes them, the agent reads them. A success is an
  * Export{Logs,Trace,Metrics}ServiceResponse whose only field is partial_success (field 1:
  * { int64 rejected_<records> = 1; string error_message = 2; }); a failure is a google.rpc.Status
- * ({ int32 code = 1; string message = 2; }). Protobuf or JSON, as the request was. Two fields deep,
- * so written by hand; read with the decoder's bounds-checked reader.
+ * ({ int32 code = 1; string message = 2; }). Protobuf or JSON, as the request was. Written with the
+ * shared ProtoWriter; read with the decoder's bounds-checked reader.
  */
 import { ProtobufReader, Wire } from './protobuf-reader.js';
+import { ProtoWriter } from './protobuf-writer.js';
 
 /** The signals OTLP/HTTP carries. */
 export type OtlpSignal = 'logs' | 'traces' | 'metrics';
@@ -41,15 +42,15 @@ export function encodeExportResponse(signal: OtlpSignal, json: boolean, { reject
     return { contentType: 'application/json', body: JSON.stringify(body) };
   }
   if (rejected === 0 && errorMessage === '') return { contentType: 'application/x-protobuf', body: Buffer.alloc(0) };
-  const partial = Buffer.concat([varintField(1, rejected), stringField(2, errorMessage)]);
-  return { contentType: 'application/x-protobuf', body: lengthDelimited(1, partial) };
+  const body = new ProtoWriter(64).begin(1).varint(1, rejected).string(2, errorMessage).end().finish();
+  return { contentType: 'application/x-protobuf', body };
 }
 
 /** The failure answer for an HTTP status. */
 export function encodeStatusResponse(httpStatus: number, json: boolean, message: string): OtlpAnswer {
   const code = RPC_CODE[httpStatus] ?? 2;
   if (json) return { contentType: 'application/json', body: JSON.stringify({ code, message }) };
-  return { contentType: 'application/x-protobuf', body: Buffer.concat([varintField(1, code), stringField(2, message)]) };
+  return { contentType: 'application/x-protobuf', body: new ProtoWriter(64).varint(1, code).string(2, message).finish() };
 }
 
 /**
@@ -94,27 +95,4 @@ function fromProtobuf(body: Buffer): PartialSuccess {
     }
   }
   return result;
-}
-
-function varint(value: number): Buffer {
-  const bytes: number[] = [];
-  let rest = BigInt(value);
-  do {
-    const low = Number(rest & 0x7fn);
-    rest >>= 7n;
-    bytes.push(rest > 0n ? low | 0x80 : low);
-  } while (rest > 0n);
-  return Buffer.from(bytes);
-}
-
-function varintField(field: number, value: number): Buffer {
-  return value === 0 ? Buffer.alloc(0) : Buffer.concat([varint(field << 3), varint(value)]);
-}
-
-function lengthDelimited(field: number, payload: Buffer): Buffer {
-  return Buffer.concat([varint((field << 3) | 2), varint(payload.length), payload]);
-}
-
-function stringField(field: number, text: string): Buffer {
-  return text === '' ? Buffer.alloc(0) : lengthDelimited(field, Buffer.from(text, 'utf8'));
 }

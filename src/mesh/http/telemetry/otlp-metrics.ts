@@ -5,7 +5,7 @@
  * temporality — each export carries what happened since the previous one, then the series reset.
  * Series are capped; past the cap samples go to one overflow series, as OpenTelemetry SDKs do.
  */
-import { ProtoWriter, writeAttributes, type AttributeValue } from './protobuf-writer.js';
+import { ProtoWriter, writeAttributes, type AttributeValue } from '../../../telemetry/otlp/protobuf-writer.js';
 import { writeResource, writeScope } from './otlp-spans.js';
 
 /** Histogram bounds in seconds (OpenTelemetry's advice for http.server.request.duration). */

@@ -2,7 +2,7 @@
  * Encodes the mesh's spans as an OTLP ExportTraceServiceRequest (protobuf). Field numbers follow
  * opentelemetry-proto trace/v1/trace.proto, the ones src/telemetry/otlp reads back.
  */
-import { ProtoWriter, writeAttributes, type AttributeValue } from './protobuf-writer.js';
+import { ProtoWriter, writeAttributes, type AttributeValue } from '../../../telemetry/otlp/protobuf-writer.js';
 
 /** The scope every mesh span and metric is sent under. */
 export const MESH_SCOPE = { name: 'flotilla.mesh', version: '1' } as const;

@@ -1,8 +1,9 @@
 /**
- * A small protobuf writer for the OTLP messages the mesh sends (spans and metrics). Everything is
- * written into one growing buffer; an embedded message reserves five bytes for its length, and
- * `end()` writes the real length and moves the message back over the unused bytes. No buffer per
- * field and no concatenation: encoding a span costs about a microsecond.
+ * A small protobuf writer for the OTLP messages Flotilla sends (the mesh's spans and metrics, the
+ * collector's answers). Everything is written into one growing buffer; an embedded message
+ * reserves five bytes for its length, and `end()` writes the real length and moves the message
+ * back over the unused bytes. No buffer per field and no concatenation: encoding a span costs
+ * about a microsecond.
  */
 
 const enum Wire {
