@@ -2,9 +2,8 @@
  * Chaos experiments against the real Docker Engine: a small stack brought up with the CLI, one
  * service answering HTTP on a published port. Pausing it under load breaks the answers while it
  * lasts and the hypothesis holds again after; stopping it breaks the hypothesis, and the rollback
- * starts it again. (No fault steps: the mesh is not part of `up` yet.)
+ * starts it again. (Fault steps through the mesh are in shop-chaos.test.ts.)
  */
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createContainerActions, createProbeRunner, runExperiment, sendHttp, systemClock } from '../../src/chaos/index.js';
@@ -15,19 +14,12 @@ import type { ExperimentSpec } from '../../src/spec/types.js';
 import { cliEnv, eventually, runCli, stackDir } from './helpers/cli.js';
 import { removeByLabel, testRunId } from './helpers/cleanup.js';
 import { writeFileSync } from 'node:fs';
+import { freePort } from './helpers/ports.js';
 
 const driver = createDockerDriver({ env: process.env });
 const name = `ft${testRunId.slice(0, 8)}-chaos`.toLowerCase();
 let port = 0;
 let cwd = '';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port: free } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return free;
-}
 
 const SERVER = "require('http').createServer((q, s) => s.end(JSON.stringify({ ok: true, pid: process.pid }))).listen(8080)";
 

@@ -15,6 +15,7 @@ import type { ExecOptions, LogLine } from '../../src/runtime/driver.js';
 import { removeByLabel, testLabels, testRunId } from './helpers/cleanup.js';
 import { eventually } from './helpers/cli.js';
 import { containerRequest, IMAGE, networkRequest, project, serviceSpec, uniqueName, volumeRequest } from './helpers/requests.js';
+import { freePort } from './helpers/ports.js';
 
 const driver = createDockerDriver({ env: process.env });
 const tempDirs: string[] = [];
@@ -66,15 +67,6 @@ async function sleeper(suffix: string, overrides: Parameters<typeof serviceSpec>
 }
 
 /** A TCP port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 async function collect(lines: AsyncIterable<LogLine>): Promise<LogLine[]> {
   const all: LogLine[] = [];
   for await (const line of lines) all.push(line);

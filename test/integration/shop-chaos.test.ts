@@ -6,7 +6,6 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliResult } from './helpers/cli.js';
 import { cliEnv, eventually, runCli, startCli } from './helpers/cli.js';
 import { removeByLabel, testRunId } from './helpers/cleanup.js';
+import { freePort } from './helpers/ports.js';
 
 const SHOP = fileURLToPath(new URL('../../examples/shop/', import.meta.url));
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -23,14 +23,6 @@ let state = '';
 let otlpPort = 0;
 let shopPort = 0;
 let serve: { child: ChildProcess; done: Promise<CliResult> } | undefined;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const shop = (args: string[], extra: Record<string, string> = {}) =>
   runCli(['-f', join(SHOP, 'compose.yaml'), '-f', join(SHOP, 'compose.mesh.yaml'), '-p', project, ...args], { cwd: REPO, env: { ...env, ...extra } });

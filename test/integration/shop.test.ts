@@ -6,7 +6,6 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +14,7 @@ import { createDockerDriver } from '../../src/runtime/docker/index.js';
 import type { CliResult } from './helpers/cli.js';
 import { cliEnv, eventually, runCli, startCli } from './helpers/cli.js';
 import { removeByLabel, testRunId } from './helpers/cleanup.js';
+import { freePort } from './helpers/ports.js';
 
 const COMPOSE = fileURLToPath(new URL('../../examples/shop/compose.yaml', import.meta.url));
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -23,14 +23,6 @@ let port = 0;
 let env: NodeJS.ProcessEnv;
 let overlay = '';
 let serve: { child: ChildProcess; done: Promise<CliResult> } | undefined;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port: found } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return found;
-}
 
 const shop = (args: string[]) => runCli(['-f', COMPOSE, '-f', overlay, '-p', project, ...args], { cwd: REPO, env });
 const json = <T>(result: CliResult): T => {
