@@ -7,6 +7,7 @@
 import { tryParseDuration } from '../duration.js';
 import type { IssueTarget } from '../issues.js';
 import type { RawExperiment, RawHttpRequest, RawProbe, RawRollback, RawStep } from '../schema/experiments.js';
+import { isHttpUrl } from '../schema/flotilla.js';
 import { didYouMean } from '../suggest.js';
 import type { ActionLength, ActionSpec, ExperimentSpec, HttpRequestSpec, LoadSpec, ProbeSpec, RollbackSpec } from '../types.js';
 import type { PathSegment } from '../yaml-node.js';
@@ -278,13 +279,4 @@ function normalizeSignal(signal: string): string {
   if (/^\d+$/.test(signal)) return signal;
   const upper = signal.toUpperCase();
   return upper.startsWith('SIG') ? upper : `SIG${upper}`;
-}
-
-function isHttpUrl(text: string): boolean {
-  if (!/^https?:\/\//i.test(text)) return false;
-  try {
-    return new URL(text).hostname !== '';
-  } catch {
-    return false;
-  }
 }

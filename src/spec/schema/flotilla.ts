@@ -37,7 +37,8 @@ export type RawStackFlotilla = z.output<typeof stackFlotillaSchema>;
 /** A service's `x-flotilla` as written. */
 export type RawServiceFlotilla = z.output<typeof serviceFlotillaSchema>;
 
-function isHttpUrl(text: string): boolean {
+/** True for an absolute http(s) URL with a host. */
+export function isHttpUrl(text: string): boolean {
   if (!/^https?:\/\//i.test(text)) return false;
   try {
     return new URL(text).hostname !== '';
