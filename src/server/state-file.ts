@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import * as z from 'zod';
+import { processAlive } from '../core/process.js';
 
 /** Flotilla's per-user state directory: FLOTILLA_STATE_DIR, else $XDG_STATE_HOME/flotilla, else ~/.local/state/flotilla. */
 export function userStateDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -65,14 +66,5 @@ export function removeServeState(stateDir: string, pid: number): void {
     if (current.pid === pid) rmSync(serveStateFile(stateDir), { force: true });
   } catch {
     // Gone or unreadable: nothing of ours to remove.
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

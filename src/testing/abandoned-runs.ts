@@ -4,6 +4,7 @@
  * what runs of dead processes left behind. A run whose process is alive is never touched.
  */
 import { hostname } from 'node:os';
+import { processAlive } from '../core/process.js';
 import type { Driver } from '../runtime/driver.js';
 import { Label } from '../runtime/labels.js';
 
@@ -37,10 +38,5 @@ export async function removeAbandonedRuns(driver: Driver, project: string): Prom
 function isAlive(owner: string | undefined): boolean {
   const [pid, host] = (owner ?? '').split('@');
   if (!pid || host !== hostname()) return owner !== undefined;
-  try {
-    process.kill(Number(pid), 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return processAlive(Number(pid));
 }
