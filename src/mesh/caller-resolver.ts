@@ -11,6 +11,7 @@
  * not something every proxy must be recreated for when a service is added.
  */
 import { promises as dns } from 'node:dns';
+import { sleep } from '../core/sleep.js';
 
 /** `dns.promises.lookup(host, { all: true })`, or a stand-in for tests. */
 export type LookupAll = (host: string) => Promise<{ address: string }[]>;
@@ -139,6 +140,6 @@ export async function waitForHosts(hosts: readonly string[], options: { lookup?:
     options.signal?.throwIfAborted();
     if (!told) options.onWait?.(pending);
     told = true;
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 250));
+    await sleep(options.intervalMs ?? 250, options.signal);
   }
 }

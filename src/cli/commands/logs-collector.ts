@@ -1,6 +1,7 @@
 /** `flotilla logs` served by the collector: search by time, words, level and trace, and follow by polling. */
 import pc from 'picocolors';
 import { ExitCode } from '../../core/errors.js';
+import { sleep } from '../../core/sleep.js';
 import type { LogRecord } from '../../telemetry/types.js';
 import type { CollectorClient } from '../collector-client.js';
 import { sourceColor } from '../output/colors.js';
@@ -61,7 +62,7 @@ export async function printCollectorLogs(collector: CollectorClient, options: Co
   const printed = new Map(first.map((log) => [identity(log), BigInt(log.timeUnixNano)]));
   let newestMs = first.length > 0 ? BigInt(first.at(-1)?.timeUnixNano ?? '0') / 1_000_000n : undefined;
   while (!options.signal.aborted) {
-    await new Promise((resolve) => setTimeout(resolve, FOLLOW_POLL_MS));
+    await sleep(FOLLOW_POLL_MS, options.signal);
     if (options.signal.aborted) break;
     const since = newestMs === undefined ? options.since : String(newestMs - FOLLOW_LOOKBACK_MS);
     const fresh = (await fetchLogs(since, 10_000)).filter((log) => !printed.has(identity(log)));
