@@ -2,6 +2,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { afterEach, beforeEach, describe, expect, test, vi, type MockInstance } from 'vitest';
 import { parseAttributes, parseFaultAdd, run, selectProxies } from '../../../src/cli/commands/fault.js';
 import type { GlobalOptions } from '../../../src/cli/context.js';
@@ -95,7 +96,7 @@ describe('fault against a running control plane', () => {
   /** Run where no Compose file is found: no project, bare names, as before a stack is involved. */
   let global: GlobalOptions;
   const out = (): string => stdout.mock.calls.map(([text]) => String(text)).join('');
-  const err = (): string => stderr.mock.calls.map(([text]) => String(text)).join('');
+  const err = (): string => stripVTControlCharacters(stderr.mock.calls.map(([text]) => String(text)).join(''));
 
   beforeEach(async () => {
     const echo = await startEchoServer();

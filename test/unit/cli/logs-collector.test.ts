@@ -1,4 +1,5 @@
 /** `flotilla logs` from the collector: oldest first across services, and --follow without repeats or gaps. */
+import { stripVTControlCharacters } from 'node:util';
 import { afterEach, beforeEach, describe, expect, test, vi, type MockInstance } from 'vitest';
 import type { CollectorClient } from '../../../src/cli/collector-client.js';
 import { printCollectorLogs } from '../../../src/cli/commands/logs-collector.js';
@@ -35,7 +36,8 @@ function fakeCollector(stored: LogRecord[]): CollectorClient & { queries: Record
 }
 
 let write: MockInstance<typeof process.stdout.write>;
-const printed = (): string[] => write.mock.calls.map(([text]) => String(text).trimEnd());
+// Colour depends on the terminal and on CI's environment; the tests read the text.
+const printed = (): string[] => write.mock.calls.map(([text]) => stripVTControlCharacters(String(text)).trimEnd());
 
 beforeEach(() => {
   write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
