@@ -90,7 +90,7 @@ describe('the shop behind the mesh, under drops and duplicates', () => {
     expect(report.hypothesis.after.some((probe) => !probe.ok)).toBe(true);
   });
 
-  it('draws the calls of services with no instrumentation at all, from the mesh\'s own spans', async () => {
+  it('draws the calls of services with no instrumentation at all, from the mesh\'s own metrics', async () => {
     // The services' own SDKs off; the proxies send to this test's collector.
     const overlay = join(state, 'no-sdk.yaml');
     const quiet = { environment: { OTEL_SDK_DISABLED: 'true' } };

@@ -16,6 +16,13 @@ export interface EntryPointImpact {
   serviceErrored: number;
 }
 
+// Traces, not requests: this reads spans, and stays on them even though the mesh samples its spans
+// (the map and RED count the mesh's requests from its metrics instead). Metrics say who called
+// whom, not which entry point a request came from: only a trace links the two. With sampling,
+// `traces` counts the stored traces — a sample of the traffic, plus the traces the mesh kept for a
+// failed or faulted request — so the entry points are all there, and the counts compare them with
+// each other, not with the map's request counts; failed traces are over-represented in the sample.
+//
 // The traces come from the service's spans in the window (index by service and time); their roots
 // are found through the trace index. A root outside the window still counts: the request began
 // just before, and it is the entry point all the same.

@@ -62,13 +62,13 @@ test('routes are low-cardinality', () => {
   expect(routeOf('http://inventory/stock/7')).toBe('/stock/:id');
 });
 
-test('each request exports a CLIENT span for the caller and a SERVER span for the callee; the dependency map draws the edge', async () => {
+test('each sampled request exports a CLIENT span for the caller and a SERVER span for the callee; the dependency map draws the edge from the metrics', async () => {
   const { url, received } = await startCollector();
   const upstream = await startUpstream((req, response) => {
     response.writeHead(req.url?.startsWith('/fail') ? 503 : 200);
     response.end('x');
   });
-  telemetry = createOtlpTelemetry({ service: 'inventory', version: '1.4.2', endpoint: url, flushIntervalMs: 20, metricsIntervalMs: 60_000 });
+  telemetry = createOtlpTelemetry({ service: 'inventory', version: '1.4.2', endpoint: url, flushIntervalMs: 20, metricsIntervalMs: 20 });
   proxy = await startHttpProxy({ name: 'inventory', listen: '127.0.0.1:0', upstream: upstream.address, telemetry, resolveCaller: (ip) => (ip === '127.0.0.1' ? 'orders' : 'unknown') });
   const incoming = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
   const before = Date.now();
@@ -96,10 +96,15 @@ test('each request exports a CLIENT span for the caller and a SERVER span for th
   const failed = spans.filter((span) => span.name === 'GET /fail/:id');
   expect(failed.map((span) => span.status)).toEqual(['ERROR', 'ERROR']);
 
+  const metricPoints = () => received.filter((r) => r.path === '/v1/metrics').flatMap((r) => decodeMetricsRequest(r.body, r.contentType).records);
+  const requests = () => metricPoints().filter((point) => point.name === 'flotilla.mesh.requests').reduce((n, point) => n + (point.value ?? 0), 0);
+  await eventually(() => requests() >= 3);
+
   dir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-mesh-telemetry-'));
   const store = openTelemetryStore(path.join(dir, 'telemetry.db'));
   try {
     expect(store.insertSpans(spans)).toBe(6);
+    expect(store.insertMetrics(metricPoints())).toBeGreaterThan(0);
     const edges = dependencyMap(store, { since: before - 1_000, until: Date.now() + 1_000 });
     expect(edges).toHaveLength(1);
     expect(edges[0]).toMatchObject({ source: 'orders', target: 'inventory', via: 'service', calls: 3, errors: 1 });

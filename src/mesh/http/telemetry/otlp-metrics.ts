@@ -39,11 +39,25 @@ interface Series {
   buckets: number[];
 }
 
+/** Series by caller, method, route, then status. */
+type SeriesIndex = Map<string, Map<string, Map<string, Map<number, Series>>>>;
+
 const DELTA = 1;
+
+function newSeries(attributes: Record<string, AttributeValue>): Series {
+  return { attributes, requests: 0, errors: 0, sum: 0, min: Infinity, max: -Infinity, buckets: new Array<number>(DURATION_BOUNDS.length + 1).fill(0) };
+}
 
 /** Aggregates samples between exports. */
 export class MeshMetrics {
-  private series = new Map<string, Series>();
+  /**
+   * Nested maps, not one map by a joined key: joining caller, method, route and status into a
+   * string and hashing it was most of the cost of a request's metrics (150 ns of it); four lookups
+   * by strings whose hashes V8 has already computed cost about a third of that.
+   */
+  private index: SeriesIndex = new Map();
+  private series: Series[] = [];
+  private overflow: Series | undefined;
   private since: bigint;
 
   constructor(
@@ -54,28 +68,16 @@ export class MeshMetrics {
     this.since = nowNs();
   }
 
-  /** Adds one request. O(1) apart from the key. */
+  /** Adds one request. */
   record(sample: RequestSample): void {
-    const key = `${sample.caller}\u0000${sample.method}\u0000${sample.route}\u0000${sample.status}`;
-    let series = this.series.get(key);
-    if (!series) {
-      const overflow = this.series.size >= this.maxSeries;
-      const overflowKey = '\u0001overflow';
-      series = overflow ? this.series.get(overflowKey) : undefined;
-      if (!series) {
-        series = {
-          attributes: overflow
-            ? { 'otel.metric.overflow': true }
-            : { 'flotilla.caller': sample.caller, 'http.request.method': sample.method, 'http.route': sample.route, 'http.response.status_code': sample.status },
-          requests: 0, errors: 0, sum: 0, min: Infinity, max: -Infinity,
-          buckets: new Array<number>(DURATION_BOUNDS.length + 1).fill(0),
-        };
-        this.series.set(overflow ? overflowKey : key, series);
-      }
-    }
-    const seconds = sample.durationMs / 1000;
+    this.add(sample.caller, sample.method, sample.route, sample.status, sample.durationMs / 1000, sample.error);
+  }
+
+  /** Adds one request, as `record` does, without a sample object: this runs for every request. O(1). */
+  add(caller: string, method: string, route: string, status: number, seconds: number, error: boolean): void {
+    const series = this.index.get(caller)?.get(method)?.get(route)?.get(status) ?? this.newSeries(caller, method, route, status);
     series.requests++;
-    if (sample.error) series.errors++;
+    if (error) series.errors++;
     series.sum += seconds;
     if (seconds < series.min) series.min = seconds;
     if (seconds > series.max) series.max = seconds;
@@ -84,9 +86,30 @@ export class MeshMetrics {
     series.buckets[bucket] = (series.buckets[bucket] ?? 0) + 1;
   }
 
+  /** The series of a key not seen in this interval: a new one, or past the cap the overflow series (not indexed, so the index stays bounded). */
+  private newSeries(caller: string, method: string, route: string, status: number): Series {
+    if (this.series.length >= this.maxSeries) {
+      if (!this.overflow) {
+        this.overflow = newSeries({ 'otel.metric.overflow': true });
+        this.series.push(this.overflow);
+      }
+      return this.overflow;
+    }
+    const series = newSeries({ 'flotilla.caller': caller, 'http.request.method': method, 'http.route': route, 'http.response.status_code': status });
+    this.series.push(series);
+    let byMethod = this.index.get(caller);
+    if (!byMethod) this.index.set(caller, (byMethod = new Map<string, Map<string, Map<number, Series>>>()));
+    let byRoute = byMethod.get(method);
+    if (!byRoute) byMethod.set(method, (byRoute = new Map<string, Map<number, Series>>()));
+    let byStatus = byRoute.get(route);
+    if (!byStatus) byRoute.set(route, (byStatus = new Map<number, Series>()));
+    byStatus.set(status, series);
+    return series;
+  }
+
   /** Series held now. */
   get size(): number {
-    return this.series.size;
+    return this.series.length;
   }
 
   /** Encodes what was recorded since the last call and starts a new interval; undefined when nothing was. */
@@ -94,9 +117,11 @@ export class MeshMetrics {
     const end = this.nowNs();
     const start = this.since;
     this.since = end;
-    if (this.series.size === 0) return undefined;
-    const all = [...this.series.values()];
-    this.series = new Map();
+    if (this.series.length === 0) return undefined;
+    const all = this.series;
+    this.series = [];
+    this.index = new Map();
+    this.overflow = undefined;
     return encodeMetrics(this.resource, all, start, end);
   }
 }
