@@ -14,9 +14,10 @@ import { BodyHold, type ForwardContext, type Outcome, type RequestState } from '
 import { appendForwardedFor, endToEndHeaders, plainIp } from './headers.js';
 import { planFaults } from './message-toxics.js';
 import type { Replica } from './replicas.js';
-import { isRetryable } from './resilience.js';
+import { backoffDelayMs, isRetryable } from './resilience.js';
 import { pathOf, routeOf } from './route.js';
 import { formatTraceparent, newSpanId, readTraceparent } from './trace-context.js';
+import { sampleTrace } from './telemetry/recorder.js';
 import { passUpgrade } from './upgrade.js';
 
 export type { ForwardContext } from './forward-context.js';
@@ -43,6 +44,7 @@ export function forwardRequest(context: ForwardContext, request: IncomingMessage
   const path = pathOf(target);
   const callerAddress = plainIp(request.socket.remoteAddress);
   const trace = readTraceparent(request.headers.traceparent);
+  const sampled = sampleTrace(context.telemetry, trace);
   const clientSpanId = newSpanId();
   const serverSpanId = newSpanId();
   const outcome: Outcome = { attempts: 0, upstream: undefined, error: undefined, faults: [] };
@@ -78,6 +80,7 @@ export function forwardRequest(context: ForwardContext, request: IncomingMessage
       upstream: outcome.upstream,
       error: outcome.error,
       faults: outcome.faults,
+      sampled,
     });
   });
   run(context, request, response, { method, target, trace, serverSpanId, callerAddress, plan, outcome, signal: gone, body }).catch((error: unknown) => {
@@ -226,9 +229,8 @@ async function run(context: ForwardContext, request: IncomingMessage, response: 
 
 /** Pause before retry number `retry`: exponential with full jitter. */
 function backoff(context: ForwardContext, retry: number, signal: Cancel): Promise<boolean> {
-  const base = context.resilience.retries.backoffMs;
-  if (base <= 0) return Promise.resolve(true);
-  return sleep(context.random() * base * 2 ** (retry - 1), [signal]);
+  if (context.resilience.retries.backoffMs <= 0) return Promise.resolve(true);
+  return sleep(backoffDelayMs(context.resilience, context.random, retry), [signal]);
 }
 
 /** Passes an upgrade (WebSocket) through to a replica in turn. */
@@ -237,6 +239,7 @@ export function forwardUpgrade(context: ForwardContext, request: IncomingMessage
   const startNs = wallClockNs();
   const callerAddress = plainIp(request.socket.remoteAddress);
   const trace = readTraceparent(request.headers.traceparent);
+  const sampled = sampleTrace(context.telemetry, trace);
   const serverSpanId = newSpanId();
   const clientSpanId = newSpanId();
   const replica = context.replicas.pick();
@@ -265,6 +268,7 @@ export function forwardUpgrade(context: ForwardContext, request: IncomingMessage
         clientSpanId,
         serverSpanId,
         upstream: replica.address,
+        sampled,
       });
     },
     onClosed: () => undefined,

@@ -14,6 +14,8 @@ import { describeIssues, type Toxic, type ToxicCollection } from '../toxic-colle
 import type { ToxicCatalog } from '../toxics/catalog.js';
 import { BufferBudget } from './body.js';
 import { Cancel } from './cancel.js';
+import { CallerConnection, type FastLane } from './fast/caller-connection.js';
+import { UpstreamPool } from './fast/upstream-pool.js';
 import { forwardRequest, forwardUpgrade, type ForwardContext } from './forward.js';
 import { HttpToxicCollection } from './http-toxics.js';
 import { createMeshToxicCatalog } from './message-toxics.js';
@@ -151,6 +153,8 @@ export class HttpProxy implements MeshProxy {
   private server: Server | undefined;
   private readonly context: ForwardContext;
   private readonly upgraded = new Set<Socket>();
+  private readonly fastCallers = new Set<Socket>();
+  private readonly pool: UpstreamPool;
   private readonly inFlight = new Set<ServerResponse>();
   private readonly limits: HttpServerLimits;
   private readonly resolverOptions: { lookup?: LookupAll | undefined; intervalMs?: number | undefined };
@@ -173,6 +177,7 @@ export class HttpProxy implements MeshProxy {
     const targets = parseUpstreams(options.upstream, 'upstream');
     const replicas = new ReplicaSet(targets, resilience.ejection);
     this.resolver = new UpstreamResolver(targets, replicas, this.resolverOptions);
+    this.pool = new UpstreamPool(options.maxSocketsPerReplica ?? 256, 64);
     this.context = {
       resilience,
       replicas,
@@ -266,6 +271,8 @@ export class HttpProxy implements MeshProxy {
       (request, response) => this.onRequest(request, response),
     );
     server.maxConnections = limits.maxConnections;
+    this.pool.open();
+    this.takeConnections(server);
     server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => this.onUpgrade(request, socket, head));
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => this.onClientError(error, socket));
     this.listenAddress = await bindServer(server, this.listenAddress);
@@ -282,6 +289,8 @@ export class HttpProxy implements MeshProxy {
     this.context.closing.cancel();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
+    for (const socket of this.fastCallers) socket.destroy();
+    this.pool.close();
     for (const response of this.inFlight) response.socket?.destroy();
     for (const socket of this.upgraded) socket.destroy();
     await closed;
@@ -345,6 +354,36 @@ export class HttpProxy implements MeshProxy {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /**
+   * Puts the fast lane (fast/) in front of Node's HTTP parser: the server's connections go to it
+   * first, and it hands a connection to Node's own listener only when a request needs the Node path
+   * (faults, upgrades, streamed bodies). The server still listens, tracks and times out the
+   * connections handed to it as it would any other.
+   */
+  private takeConnections(server: Server): void {
+    const [nodeListener] = server.listeners('connection') as ((socket: Socket) => void)[];
+    if (!nodeListener) throw new Error('the HTTP server has no connection listener to hand connections to');
+    server.removeAllListeners('connection');
+    const limits = this.limits;
+    const lane: FastLane = {
+      context: this.context,
+      pool: this.pool,
+      keepAliveTimeoutMs: 65_000,
+      headersTimeoutMs: limits.headersTimeoutMs,
+      handOff: (socket, buffered) => {
+        this.fastCallers.delete(socket);
+        nodeListener.call(server, socket);
+        if (buffered) socket.emit('data', buffered);
+        socket.resume();
+      },
+    };
+    server.on('connection', (socket: Socket) => {
+      this.fastCallers.add(socket);
+      socket.once('close', () => this.fastCallers.delete(socket));
+      new CallerConnection(socket, lane);
+    });
   }
 
   private onRequest(request: IncomingMessage, response: ServerResponse): void {

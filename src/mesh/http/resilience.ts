@@ -104,6 +104,11 @@ export function defaultResilience(): ResilienceSettings {
 /** Methods RFC 9110 §9.2.2 calls idempotent: safe to send again. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
+/** The pause before retry number `retry`: exponential with full jitter (`random` is uniform in [0, 1)). */
+export function backoffDelayMs(settings: ResilienceSettings, random: () => number, retry: number): number {
+  return random() * settings.retries.backoffMs * 2 ** (retry - 1);
+}
+
 /** Whether a request may be retried (or duplicated on purpose): an idempotent method, or an Idempotency-Key. */
 export function isRetryable(method: string, headers: Readonly<Record<string, unknown>>): boolean {
   return IDEMPOTENT.has(method) || headers['idempotency-key'] !== undefined;

@@ -147,13 +147,30 @@ test('the server takes at most maxConnections callers at a time', async () => {
   expect(upstream.seen).toHaveLength(2);
 });
 
-test('a caller that stops sending its body is answered 408 and the upstream request is closed', async () => {
+test('a caller that stops sending a body the proxy gathers is answered 408; the upstream never saw the request', async () => {
+  const seen: boolean[] = [];
+  const upstream = await startUpstream((incoming) => {
+    seen.push(true);
+    incoming.resume();
+  }, { stream: true });
+  proxy = await startHttpProxy({ name: 'svc', listen: '127.0.0.1:0', upstream: upstream.address, limits: { requestBodyIdleTimeoutMs: 100 } });
+  const socket = await connect(proxy.listen);
+  socket.write('POST /upload HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n0123456789');
+  const result = await outcome(socket, 10_000);
+  expect(result.data.toString('latin1')).toMatch(/^HTTP\/1\.1 408/);
+  // A body up to the replay bound is gathered before anything goes upstream (as nginx buffers requests).
+  expect(seen).toEqual([]);
+  expect(proxy.stats().bufferedBytes).toBe(0);
+});
+
+test('a caller that stops sending a streamed body is answered 408 and the upstream request is closed', async () => {
   const aborted: boolean[] = [];
   const upstream = await startUpstream((incoming) => {
     incoming.resume();
     incoming.once('close', () => aborted.push(!incoming.complete));
   }, { stream: true });
-  proxy = await startHttpProxy({ name: 'svc', listen: '127.0.0.1:0', upstream: upstream.address, limits: { requestBodyIdleTimeoutMs: 100 } });
+  // A body over the replay bound streams to the upstream as it comes.
+  proxy = await startHttpProxy({ name: 'svc', listen: '127.0.0.1:0', upstream: upstream.address, maxBodyBufferBytes: 50, limits: { requestBodyIdleTimeoutMs: 100 } });
   const socket = await connect(proxy.listen);
   socket.write('POST /upload HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n0123456789');
   const result = await outcome(socket, 10_000);

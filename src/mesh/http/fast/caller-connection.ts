@@ -1,0 +1,206 @@
+/**
+ * A caller's connection on the fast lane: request heads read from the byte stream, each request's
+ * body gathered, then one exchange at a time, kept alive between them. A request the fast lane does
+ * not carry — a message fault is set, an upgrade, Expect, a chunked or large body, HTTP/1.0, or a
+ * head this parser does not fully understand — hands the connection, from that request's first byte,
+ * to the proxy's Node HTTP server for good: one connection never has two readers.
+ */
+import type { Socket } from 'node:net';
+import { Cancel } from '../cancel.js';
+import { plainIp } from '../headers.js';
+import { Exchange, type CallerSide, type FastLaneContext } from './exchange.js';
+import { headEnd, MAX_HEAD_BYTES, parseRequestHead, type RequestHead } from './head.js';
+
+/** Bytes read ahead (pipelined requests) before the caller's socket is paused. */
+const MAX_READ_AHEAD = 64 * 1024;
+
+/** What a caller connection needs from its proxy. */
+export interface FastLane extends FastLaneContext {
+  /** Gives the connection to the Node HTTP path; `buffered` are the bytes read but not handled, from a request's start. */
+  handOff(socket: Socket, buffered: Buffer | undefined): void;
+  /** How long a kept-alive caller connection may stay silent, and a caller take to send a head. */
+  keepAliveTimeoutMs: number;
+  headersTimeoutMs: number;
+}
+
+type State = 'idle' | 'body' | 'busy' | 'closed';
+
+/** Serves one caller connection until it closes or is handed off. */
+export class CallerConnection implements CallerSide {
+  readonly address: string;
+  onDrain: (() => void) | undefined;
+  private state: State = 'idle';
+  private pending: Buffer | undefined;
+  private gone = new Cancel();
+  // The request whose body is being gathered.
+  private body: { source: Buffer; head: RequestHead; data: Buffer; filled: number } | undefined;
+  private readonly onData = (chunk: Buffer): void => this.received(chunk);
+  private readonly onEnd = (): void => this.callerEnded();
+  private readonly onTimeout = (): void => this.timedOut();
+  private readonly onDrained = (): void => this.onDrain?.();
+  private readonly onClose = (): void => this.closed();
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly lane: FastLane,
+  ) {
+    this.address = plainIp(socket.remoteAddress);
+    socket.setNoDelay(true);
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('timeout', this.onTimeout);
+    socket.on('drain', this.onDrained);
+    socket.on('close', this.onClose);
+    socket.on('error', () => undefined); // followed by close
+    socket.setTimeout(lane.keepAliveTimeoutMs);
+  }
+
+  write(data: string | Buffer): boolean {
+    if (this.socket.destroyed) return true;
+    return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  finished(close: boolean): void {
+    if (this.state === 'closed') return;
+    this.onDrain = undefined;
+    if (close) {
+      this.state = 'closed';
+      this.socket.end();
+      this.socket.destroySoon();
+      return;
+    }
+    this.state = 'idle';
+    this.gone = new Cancel();
+    if (this.socket.isPaused()) this.socket.resume();
+    this.socket.setTimeout(this.lane.keepAliveTimeoutMs);
+    this.next();
+  }
+
+  private received(chunk: Buffer): void {
+    if (this.state === 'body') {
+      this.gather(chunk, 0);
+      return;
+    }
+    this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    if (this.state === 'idle') this.next();
+    else if (this.pending.length > MAX_READ_AHEAD) this.socket.pause();
+  }
+
+  /** Starts the next request in the bytes read, if its head is all there. */
+  private next(): void {
+    const pending = this.pending;
+    if (!pending || pending.length === 0) {
+      this.pending = undefined;
+      return;
+    }
+    const end = headEnd(pending, 0);
+    if (end < 0) {
+      // Node answers a head too large with 431.
+      if (pending.length > MAX_HEAD_BYTES) this.handOff();
+      else this.socket.setTimeout(this.lane.headersTimeoutMs);
+      return;
+    }
+    const context = this.lane.context;
+    const head = context.messageToxics.length === 0 ? parseRequestHead(pending, 0, end) : undefined;
+    if (!head || head.contentLength > context.maxBodyBufferBytes || !context.bodyBudget.take(head.contentLength)) {
+      this.handOff();
+      return;
+    }
+    this.socket.setTimeout(0);
+    const available = pending.length - end;
+    if (available >= head.contentLength) {
+      const data = head.contentLength === 0 ? undefined : pending.subarray(end, end + head.contentLength);
+      this.pending = available > head.contentLength ? pending.subarray(end + head.contentLength) : undefined;
+      this.startExchange(pending, head, data);
+      return;
+    }
+    this.pending = undefined;
+    this.state = 'body';
+    this.body = { source: pending, head, data: Buffer.allocUnsafe(head.contentLength), filled: 0 };
+    const idleMs = context.requestBodyIdleTimeoutMs;
+    if (idleMs > 0) this.socket.setTimeout(idleMs);
+    this.gather(pending, end);
+  }
+
+  /** Adds body bytes from `chunk` at `offset`; starts the exchange once the body is whole. */
+  private gather(chunk: Buffer, offset: number): void {
+    const body = this.body!;
+    const used = Math.min(chunk.length - offset, body.data.length - body.filled);
+    chunk.copy(body.data, body.filled, offset, offset + used);
+    body.filled += used;
+    if (body.filled < body.data.length) return;
+    this.body = undefined;
+    this.socket.setTimeout(0);
+    if (offset + used < chunk.length) this.pending = chunk.subarray(offset + used);
+    this.startExchange(body.source, body.head, body.data);
+  }
+
+  /** Starts the exchange of the request whose head is at the start of `source`. */
+  private startExchange(source: Buffer, head: RequestHead, data: Buffer | undefined): void {
+    this.state = 'busy';
+    const budget = this.lane.context.bodyBudget;
+    const held = head.contentLength;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      budget.give(held);
+    };
+    new Exchange(this.lane, this, source, head, data, release, this.gone).start();
+  }
+
+  private handOff(): void {
+    const socket = this.socket;
+    socket.off('data', this.onData);
+    socket.off('end', this.onEnd);
+    socket.off('timeout', this.onTimeout);
+    socket.off('drain', this.onDrained);
+    socket.off('close', this.onClose);
+    socket.setTimeout(0);
+    this.state = 'closed';
+    const pending = this.pending;
+    this.pending = undefined;
+    this.lane.handOff(socket, pending);
+  }
+
+  /**
+   * The caller closed its side. As Node's HTTP server does (and nginx, which logs it as 499), the
+   * caller is taken to be gone: a request in flight is given up and its upstream connection closed.
+   */
+  private callerEnded(): void {
+    if (this.state === 'idle') {
+      this.state = 'closed';
+      this.socket.end();
+    } else this.socket.destroy();
+  }
+
+  private timedOut(): void {
+    if (this.state === 'body') {
+      const message = `mesh: the caller's request body stalled for ${this.lane.context.requestBodyIdleTimeoutMs} ms\n`;
+      this.closeWith(`HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(message)}\r\nconnection: close\r\n\r\n${message}`);
+    } else if (this.state === 'idle') {
+      // A partial head is a slow caller (408, as Node answers); a silent kept-alive connection just closes.
+      if (this.pending) this.closeWith('HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      else this.socket.destroy();
+    }
+  }
+
+  private closeWith(answer: string): void {
+    this.state = 'closed';
+    this.socket.end(answer);
+    this.socket.destroySoon();
+  }
+
+  private closed(): void {
+    if (this.body) {
+      this.lane.context.bodyBudget.give(this.body.head.contentLength);
+      this.body = undefined;
+    }
+    this.state = 'closed';
+    this.gone.cancel();
+  }
+}

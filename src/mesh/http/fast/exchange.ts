@@ -1,0 +1,393 @@
+/**
+ * One request on the fast lane, from a complete request (head and body in hand) to the end of its
+ * answer: replicas tried under the resilience settings (timeouts, budgeted retries, ejection, one
+ * resend on a kept-alive connection the upstream had closed), then the answer's bytes streamed to
+ * the caller as they come, with back-pressure both ways. The same rules as forward.ts, on raw
+ * sockets: no message faults run here — a request meeting one takes the Node path instead.
+ */
+import { STATUS_CODES } from 'node:http';
+import { classifyError } from '../attempt.js';
+import type { Cancel } from '../cancel.js';
+import type { ForwardContext } from '../forward-context.js';
+import type { Replica } from '../replicas.js';
+import { backoffDelayMs, isRetryable, type AttemptErrorKind } from '../resilience.js';
+import { routeOf } from '../route.js';
+import { formatTraceparent, newSpanId, readTraceparent, type TraceContext } from '../trace-context.js';
+import { sampleTrace } from '../telemetry/recorder.js';
+import { BodyFramer, responseFraming } from './framing.js';
+import { callerResponse, headEnd, MAX_HEAD_BYTES, parseResponseHead, upstreamRequest, type RequestHead } from './head.js';
+import type { UpstreamConnection, UpstreamListener, UpstreamPool } from './upstream-pool.js';
+
+/** The caller's side of an exchange, as the caller connection offers it. */
+export interface CallerSide {
+  readonly address: string;
+  /** Writes to the caller; false when its buffer is full (wait for `onDrain`). */
+  write(data: string | Buffer): boolean;
+  /** The exchange is over; `close` when the caller connection must close now. */
+  finished(close: boolean): void;
+  /** Set by the exchange while it waits for the caller to read. */
+  onDrain: (() => void) | undefined;
+  /** Closes the caller connection at once (an answer that cannot be completed). */
+  destroy(): void;
+}
+
+/** What the fast lane shares with its exchanges. */
+export interface FastLaneContext {
+  context: ForwardContext;
+  pool: UpstreamPool;
+}
+
+function wallClockNs(): bigint {
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+}
+
+type Phase = 'connecting' | 'head' | 'body' | 'over';
+
+/** One request through the fast lane; `start()` sends it. */
+export class Exchange implements UpstreamListener {
+  private readonly started = performance.now();
+  private readonly startNs = wallClockNs();
+  private readonly trace: TraceContext;
+  private readonly sampled: boolean;
+  private readonly serverSpanId = newSpanId();
+  private readonly clientSpanId = newSpanId();
+  /** The request as sent upstream, head and body: kept for a retry. */
+  private readonly request: Buffer;
+  private readonly idempotent: boolean;
+  private readonly deadline: number;
+  private phase: Phase = 'connecting';
+  private attempts = 0;
+  private previous: Replica | undefined;
+  private connection: UpstreamConnection | undefined;
+  private staleResendUsed = false;
+  private timedOut = false;
+  private timer: NodeJS.Timeout | undefined;
+  private received: Buffer | undefined;
+  private framer: BodyFramer | undefined;
+  private status = 0;
+  private headSent = false;
+  private closeCaller: boolean;
+  private error: string | undefined;
+  private upstreamAddress: string | undefined;
+  /** Whether the upstream connection may serve another request once this answer is over. */
+  constructor(
+    private readonly lane: FastLaneContext,
+    private readonly caller: CallerSide,
+    source: Buffer,
+    private readonly head: RequestHead,
+    body: Buffer | undefined,
+    private readonly releaseBody: () => void,
+    private readonly gone: Cancel,
+  ) {
+    const context = lane.context;
+    this.trace = readTraceparent(head.traceparent);
+    this.sampled = sampleTrace(context.telemetry, this.trace);
+    this.request = upstreamRequest(source, 0, head, caller.address, formatTraceparent(this.trace, this.serverSpanId), body);
+    this.idempotent = isRetryable(head.method, head.idempotencyKey ? { 'idempotency-key': true } : {});
+    this.deadline = context.resilience.timeoutMs > 0 ? this.started + context.resilience.timeoutMs : Infinity;
+    this.closeCaller = head.close;
+    context.counters.requests++;
+    context.counters.active++;
+    context.budget.recordRequest();
+    gone.onCancel(() => this.callerGone());
+  }
+
+  /** Sends the request to a first replica. */
+  start(): void {
+    this.tryReplica();
+  }
+
+  private get context(): ForwardContext {
+    return this.lane.context;
+  }
+
+  private tryReplica(): void {
+    if (this.gone.cancelled) return;
+    const settings = this.context.resilience;
+    const remaining = this.deadline - performance.now();
+    if (remaining <= 0) {
+      this.fail(504, `no response within ${settings.timeoutMs} ms`);
+      return;
+    }
+    const replica = this.context.replicas.pick(this.previous);
+    this.previous = replica;
+    this.attempts++;
+    this.upstreamAddress = replica.address;
+    this.context.counters.attempts++;
+    this.phase = 'connecting';
+    this.timedOut = false;
+    this.received = undefined;
+    const timeoutMs = Math.min(settings.attemptTimeoutMs > 0 ? settings.attemptTimeoutMs : Infinity, remaining);
+    const attempt = this.attempts;
+    if (Number.isFinite(timeoutMs)) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.timedOut = true;
+        // Sent: closing the connection fails the attempt (onClose). Still waiting for a connection: it fails here.
+        if (this.connection) this.connection.socket.destroy();
+        else this.attemptFailed('timeout', new Error(`no connection to ${replica.address} within ${Math.ceil(timeoutMs)} ms`), false);
+      }, Math.max(1, Math.ceil(timeoutMs)));
+    }
+    this.lane.pool.acquire(replica, this, (connection) => this.send(connection, attempt));
+  }
+
+  private send(connection: UpstreamConnection, attempt: number): void {
+    // A connection that comes after its attempt was given up goes back to the pool unused.
+    if (this.gone.cancelled || this.phase !== 'connecting' || attempt !== this.attempts || this.timedOut) {
+      this.lane.pool.release(connection);
+      return;
+    }
+    this.connection = connection;
+    this.phase = 'head';
+    connection.socket.write(this.request);
+  }
+
+  onData(chunk: Buffer): void {
+    if (this.phase === 'body') {
+      this.pass(chunk);
+      return;
+    }
+    if (this.phase !== 'head') return;
+    this.received = this.received ? Buffer.concat([this.received, chunk]) : chunk;
+    this.readHead();
+  }
+
+  private readHead(): void {
+    const received = this.received!;
+    const end = headEnd(received, 0);
+    if (end < 0) {
+      if (received.length > MAX_HEAD_BYTES) this.protocolError(`a response head over ${MAX_HEAD_BYTES} bytes`);
+      return;
+    }
+    const response = parseResponseHead(received, 0, end);
+    if (!response || response.status === 101) {
+      this.protocolError('a malformed response head');
+      return;
+    }
+    if (response.status < 200) {
+      // An interim answer (103 Early Hints): passed on; the final one follows.
+      this.caller.write(received.subarray(0, end));
+      this.received = received.subarray(end);
+      if (this.received.length > 0) this.readHead();
+      return;
+    }
+    this.clearTimer();
+    const context = this.context;
+    const settings = context.resilience;
+    const replica = this.connection!.replica;
+    const status = response.status;
+    if (status === 502 || status === 503 || status === 504) context.replicas.failed(replica);
+    else context.replicas.succeeded(replica);
+    if (this.mayRetry() && settings.retries.onStatus.includes(status) && context.budget.tryRetry()) {
+      context.counters.retries++;
+      this.dropConnection();
+      this.retryAfterBackoff();
+      return;
+    }
+    this.status = status;
+    this.phase = 'body';
+    this.framer = new BodyFramer(responseFraming(this.head.method, status, response));
+    if (this.framer.untilClose || response.close) this.closeCaller = true;
+    this.headSent = true;
+    if (settings.bodyIdleTimeoutMs > 0) this.connection!.socket.setTimeout(settings.bodyIdleTimeoutMs);
+    this.reuseUpstream = !response.close;
+    const framer = this.framer;
+    const used = framer.take(received, end);
+    const ready = this.caller.write(callerResponse(received, 0, response, this.closeCaller, used));
+    this.afterWrite(received, end, used, ready);
+  }
+
+  private reuseUpstream = true;
+
+  /** Forwards the body bytes of `chunk`; finishes at the body's end. */
+  private pass(chunk: Buffer): void {
+    const used = this.framer!.take(chunk, 0);
+    const ready = used === 0 || this.caller.write(used === chunk.length ? chunk : chunk.subarray(0, used));
+    this.afterWrite(chunk, 0, used, ready);
+  }
+
+  private afterWrite(chunk: Buffer, offset: number, used: number, ready: boolean): void {
+    const framer = this.framer!;
+    if (framer.invalid) {
+      this.error = 'the upstream broke the chunked framing of its answer';
+      this.abandon();
+      return;
+    }
+    // Bytes past the end of the answer: the connection is out of step and is not reused.
+    if (offset + used < chunk.length) this.reuseUpstream = false;
+    if (framer.done) this.complete();
+    else if (!ready) this.waitForCaller();
+  }
+
+  private waitForCaller(): void {
+    const socket = this.connection!.socket;
+    socket.pause();
+    this.caller.onDrain = () => {
+      this.caller.onDrain = undefined;
+      socket.resume();
+      // Silence while the caller was slow to read was not the upstream's: the idle timer starts again.
+      const idleMs = this.context.resilience.bodyIdleTimeoutMs;
+      if (idleMs > 0) socket.setTimeout(idleMs);
+    };
+  }
+
+  onTimeout(): void {
+    if (this.phase !== 'body' || this.caller.onDrain) return;
+    this.error = `the upstream's answer stalled for ${this.context.resilience.bodyIdleTimeoutMs} ms`;
+    this.abandon();
+  }
+
+  onClose(error: NodeJS.ErrnoException | undefined): void {
+    const connection = this.connection;
+    this.connection = undefined;
+    if (this.phase === 'body') {
+      if (this.framer!.untilClose) this.complete();
+      else {
+        this.error ??= 'the upstream closed before the end of its answer';
+        this.abandon();
+      }
+      return;
+    }
+    if (this.phase !== 'head' && this.phase !== 'connecting') return;
+    this.clearTimer();
+    if (this.gone.cancelled) return;
+    const cause = error ?? Object.assign(new Error('the upstream closed the connection before answering'), { code: 'ECONNRESET' });
+    this.attemptFailed(classifyError(cause, this.timedOut), cause, connection !== undefined && connection.reused && !this.timedOut && this.received === undefined);
+  }
+
+  private attemptFailed(kind: AttemptErrorKind, error: Error, staleSocket: boolean): void {
+    const context = this.context;
+    context.counters.upstreamErrors++;
+    const resendable = this.idempotent || this.head.contentLength === 0;
+    if (staleSocket && kind === 'reset' && resendable && !this.staleResendUsed && context.budget.tryRetry()) {
+      this.staleResendUsed = true;
+      context.counters.staleResends++;
+      this.attempts--;
+      this.previous = undefined;
+      this.tryReplica();
+      return;
+    }
+    if (this.previous) context.replicas.failed(this.previous);
+    if (this.mayRetry() && context.resilience.retries.onErrors.includes(kind) && context.budget.tryRetry()) {
+      context.counters.retries++;
+      this.retryAfterBackoff();
+      return;
+    }
+    const message = `${kind}: ${error.message}`;
+    this.fail(kind === 'timeout' ? 504 : 502, `upstream ${this.upstreamAddress ?? ''} ${message}`, message);
+  }
+
+  private mayRetry(): boolean {
+    return this.idempotent && this.attempts < this.context.resilience.retries.attempts;
+  }
+
+  private retryAfterBackoff(): void {
+    this.phase = 'connecting';
+    const delay = backoffDelayMs(this.context.resilience, this.context.random, this.attempts);
+    if (delay <= 0) {
+      this.tryReplica();
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.tryReplica();
+    }, delay);
+  }
+
+  /** Answers the caller with an error of the proxy's own (the request is over). */
+  private fail(status: number, message: string, error = message): void {
+    this.error = error;
+    this.status = status;
+    const body = `mesh: ${message}\n`;
+    this.headSent = true;
+    this.caller.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-flotilla-mesh: proxy\r\n${this.closeCaller ? 'connection: close\r\n' : ''}\r\n${body}`,
+    );
+    this.end();
+  }
+
+  private protocolError(what: string): void {
+    this.error = `the upstream sent ${what}`;
+    this.dropConnection();
+    this.fail(502, `upstream ${this.upstreamAddress ?? ''} sent ${what}`, this.error);
+  }
+
+  /** The answer is complete. */
+  private complete(): void {
+    this.caller.onDrain = undefined;
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection) {
+      connection.socket.setTimeout(0);
+      if (this.reuseUpstream && !connection.socket.isPaused()) this.lane.pool.release(connection);
+      else connection.socket.destroy();
+    }
+    this.end();
+  }
+
+  /** The answer cannot be completed: both sides close. */
+  private abandon(): void {
+    this.dropConnection();
+    this.closeCaller = true;
+    if (this.phase !== 'over') {
+      this.phase = 'over';
+      this.caller.destroy();
+      this.record();
+    }
+  }
+
+  private callerGone(): void {
+    if (this.phase === 'over') return;
+    this.error ??= 'the caller went away before the answer was complete';
+    this.clearTimer();
+    this.dropConnection();
+    this.phase = 'over';
+    this.record();
+  }
+
+  private dropConnection(): void {
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection) {
+      connection.holder = undefined;
+      connection.socket.destroy();
+    }
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private end(): void {
+    if (this.phase === 'over') return;
+    this.phase = 'over';
+    this.clearTimer();
+    this.record();
+    this.caller.finished(this.closeCaller);
+  }
+
+  private record(): void {
+    const context = this.context;
+    context.counters.active--;
+    this.releaseBody();
+    const callerAddress = this.caller.address;
+    context.telemetry.record({
+      caller: context.resolveCaller(callerAddress),
+      callerAddress,
+      method: this.head.method,
+      route: routeOf(this.head.target),
+      status: this.headSent ? this.status : 0,
+      attempts: this.attempts,
+      startTimeUnixNano: this.startNs,
+      durationNs: BigInt(Math.round((performance.now() - this.started) * 1e6)),
+      traceId: this.trace.traceId,
+      parentSpanId: this.trace.parentSpanId,
+      clientSpanId: this.clientSpanId,
+      serverSpanId: this.serverSpanId,
+      upstream: this.upstreamAddress,
+      error: this.error,
+      sampled: this.sampled,
+    });
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * Kept-alive upstream connections of the fast lane, per replica: the most recently used idle one
+ * first (LIFO keeps few connections warm), at most `maxSockets` per replica in use or idle, callers
+ * past it waiting in order. Each connection has one set of socket listeners for its whole life and
+ * hands its events to whoever holds it, so a request costs no listener churn.
+ */
+import net, { type Socket } from 'node:net';
+import type { Replica } from '../replicas.js';
+
+/** Below Node's default server keep-alive (5 s), so an idle upstream connection is closed here first. */
+export const UPSTREAM_IDLE_MS = 4_000;
+
+/** What the holder of a connection hears from it. */
+export interface UpstreamListener {
+  onData(chunk: Buffer): void;
+  /** The socket closed; `error` when it failed. */
+  onClose(error: NodeJS.ErrnoException | undefined): void;
+  /** The socket was silent for the timeout its holder set. */
+  onTimeout(): void;
+}
+
+/** One upstream connection. */
+export class UpstreamConnection {
+  holder: UpstreamListener | undefined;
+  /** Whether it served a request before (a reused connection may have been closed by the upstream meanwhile). */
+  reused = false;
+  /** Whether its connect succeeded. */
+  connected = false;
+  private error: NodeJS.ErrnoException | undefined;
+
+  constructor(
+    readonly socket: Socket,
+    readonly replica: Replica,
+    private readonly onGone: (connection: UpstreamConnection) => void,
+  ) {
+    socket.setNoDelay(true);
+    socket.once('connect', () => {
+      this.connected = true;
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (this.holder) this.holder.onData(chunk);
+      else socket.destroy(); // bytes nobody asked for: the connection is out of step
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      this.error = error;
+    });
+    socket.on('timeout', () => {
+      if (this.holder) this.holder.onTimeout();
+      else socket.destroy();
+    });
+    socket.once('close', () => {
+      const holder = this.holder;
+      this.holder = undefined;
+      this.onGone(this);
+      holder?.onClose(this.error);
+    });
+  }
+}
+
+interface ReplicaConnections {
+  idle: UpstreamConnection[];
+  /** In use or idle. */
+  count: number;
+  waiting: ((connection: UpstreamConnection) => void)[];
+}
+
+/** The fast lane's upstream connections, all replicas together. */
+export class UpstreamPool {
+  private readonly byReplica = new Map<string, ReplicaConnections>();
+  private closed = false;
+
+  constructor(
+    private readonly maxSockets: number,
+    private readonly maxIdle: number,
+  ) {}
+
+  /** A connection to `replica` for `holder`: an idle one, a new one, or the next one released when at the bound. */
+  acquire(replica: Replica, holder: UpstreamListener, use: (connection: UpstreamConnection) => void): void {
+    const entry = this.entry(replica);
+    const idle = entry.idle.pop();
+    if (idle) {
+      idle.holder = holder;
+      idle.socket.setTimeout(0);
+      use(idle);
+      return;
+    }
+    if (entry.count >= this.maxSockets) {
+      entry.waiting.push((connection) => {
+        connection.holder = holder;
+        use(connection);
+      });
+      return;
+    }
+    const connection = this.connect(replica, entry);
+    connection.holder = holder;
+    use(connection);
+  }
+
+  /** Takes a connection back after a complete exchange; it serves the next waiter or idles. */
+  release(connection: UpstreamConnection): void {
+    connection.holder = undefined;
+    connection.reused = true;
+    const entry = this.entry(connection.replica);
+    const waiter = entry.waiting.shift();
+    if (waiter) {
+      waiter(connection);
+      return;
+    }
+    if (this.closed || entry.idle.length >= this.maxIdle) {
+      connection.socket.destroy();
+      return;
+    }
+    connection.socket.setTimeout(UPSTREAM_IDLE_MS);
+    entry.idle.push(connection);
+  }
+
+  /** Accepts idle connections again after `close()`. */
+  open(): void {
+    this.closed = false;
+  }
+
+  /** Closes every idle connection; connections in use close with their exchange. */
+  close(): void {
+    this.closed = true;
+    for (const entry of this.byReplica.values()) {
+      for (const connection of entry.idle.splice(0)) connection.socket.destroy();
+    }
+  }
+
+  /** Idle connections now, all replicas together. */
+  get idleCount(): number {
+    let count = 0;
+    for (const entry of this.byReplica.values()) count += entry.idle.length;
+    return count;
+  }
+
+  private entry(replica: Replica): ReplicaConnections {
+    let entry = this.byReplica.get(replica.address);
+    if (!entry) {
+      entry = { idle: [], count: 0, waiting: [] };
+      this.byReplica.set(replica.address, entry);
+    }
+    return entry;
+  }
+
+  private forget(connection: UpstreamConnection): void {
+    const entry = this.entry(connection.replica);
+    entry.count--;
+    const index = entry.idle.indexOf(connection);
+    if (index >= 0) entry.idle.splice(index, 1);
+    // A slot is free: a waiter gets a new connection.
+    const waiter = entry.waiting.shift();
+    if (waiter && !this.closed) waiter(this.connect(connection.replica, entry));
+  }
+
+  private connect(replica: Replica, entry: ReplicaConnections): UpstreamConnection {
+    entry.count++;
+    const socket = net.connect({ host: replica.target.host || '127.0.0.1', port: replica.target.port });
+    return new UpstreamConnection(socket, replica, (gone) => this.forget(gone));
+  }
+}

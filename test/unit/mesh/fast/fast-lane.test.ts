@@ -1,0 +1,161 @@
+/**
+ * The HTTP proxy's fast lane on raw sockets: pipelining, framing passed through, the hand-off to
+ * the Node path at a request boundary, and the ends of a connection.
+ */
+import net, { type AddressInfo, type Socket } from 'node:net';
+import { afterEach, expect, test } from 'vitest';
+import { startHttpProxy, type HttpProxy } from '../../../../src/mesh/index.js';
+import type { MeshTelemetry, RequestRecord } from '../../../../src/mesh/http/telemetry/recorder.js';
+import { closeHttp, startOkUpstream, startUpstream } from '../http-helpers.js';
+import { closeAll, connect, eventually, outcome } from '../net-helpers.js';
+
+let proxy: HttpProxy | undefined;
+const rawServers = new Set<net.Server>();
+
+afterEach(async () => {
+  await proxy?.close();
+  proxy = undefined;
+  for (const server of rawServers) server.close();
+  rawServers.clear();
+  await closeHttp();
+  await closeAll();
+});
+
+/** An upstream on raw sockets that answers each request head with `answer` (whatever it asked). */
+async function rawUpstream(answer: (socket: Socket) => void): Promise<string> {
+  const server = net.createServer((socket) => {
+    let buffered = '';
+    socket.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('latin1');
+      while (buffered.includes('\r\n\r\n')) {
+        buffered = buffered.slice(buffered.indexOf('\r\n\r\n') + 4);
+        answer(socket);
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  rawServers.add(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** Reads from `socket` until `count` answers (each ending with `end`) have arrived. */
+function readUntil(socket: Socket, end: string, count: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString('latin1');
+      if (text.split(end).length - 1 >= count) {
+        socket.off('data', onData);
+        resolve(text);
+      }
+    };
+    socket.on('data', onData);
+    socket.once('close', () => reject(new Error(`closed after: ${text}`)));
+  });
+}
+
+/** Telemetry that keeps the records, and samples as told. */
+function recorder(sample = true): { records: RequestRecord[]; telemetry: MeshTelemetry } {
+  const records: RequestRecord[] = [];
+  return { records, telemetry: { sample: () => sample, record: (r) => records.push(r), stats: () => undefined, close: () => Promise.resolve() } };
+}
+
+test('pipelined requests on one connection are answered in order, each once', async () => {
+  const upstream = await startOkUpstream();
+  proxy = await startHttpProxy({ name: 'svc', listen: '127.0.0.1:0', upstream: upstream.address });
+  const socket = await connect(proxy.listen);
+  socket.write('GET /1 HTTP/1.1\r\nhost: x\r\n\r\nGET /2 HTTP/1.1\r\nhost: x\r\n\r\nPOST /3 HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\n\r\nbody');
+  const text = await readUntil(socket, 'ok ', 3);
+  expect([...text.matchAll(/ok (\w+ \/\d)/g)].map((match) => match[1])).toEqual(['GET /1', 'GET /2', 'POST /3']);
+  expect(upstream.seen.map((seen) => seen.body.toString())).toEqual(['', '', 'body']);
+});
+
+test('a chunked answer passes as the upstream framed it, extensions and trailers included', async () => {
+  const chunked = 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ntrailer: x-checksum\r\n\r\n5;ext=1\r\nhello\r\n0\r\nx-checksum: 42\r\n\r\n';
+  const upstream = await rawUpstream((socket) => socket.write(chunked));
+  proxy = await startHttpProxy({ name: 'svc', listen: '127.0.0.1:0', upstream });
+  const socket = await connect(proxy.listen);
+  socket.write('GET /a HTTP/1.1\r\nhost: x\r\n\r\n');
+  const first = await readUntil(socket, 'x-checksum: 42\r\n\r\n', 1);
+  expect(first).toBe('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n0\r\nx-checksum: 42\r\n\r\n');
+  // The answer's end was found: the connection serves the next request.
+  socket.write('GET /b HTTP/1.1\r\nhost: x\r\n\r\n');
+  await readUntil(socket, 'x-checksum: 42\r\n\r\n', 1);
+});
+
+test('a fault added while a connection is kept alive applies to its next request: the connection moves to the Node path', async () => {
+  const upstream = await startOkUpstream();
+  proxy = await startHttpProxy({ name: 'svc', listen: '127.0.0.1:0', upstream: upstream.address });
+  const socket = await connect(proxy.listen);
+  socket.write('GET /before HTTP/1.1\r\nhost: x\r\n\r\n');
+  expect(await readUntil(socket, 'ok GET /before', 1)).toMatch(/^HTTP\/1\.1 200/);
+  const fault = proxy.toxics.add({ name: 'abort', type: 'http_abort', stream: 'upstream', attributes: { status: 418 } });
+  socket.write('GET /during HTTP/1.1\r\nhost: x\r\n\r\n');
+  expect(await readUntil(socket, 'mesh: aborted', 1)).toMatch(/^HTTP\/1\.1 418/);
+  proxy.toxics.remove(fault.name);
+  socket.write('GET /after HTTP/1.1\r\nhost: x\r\n\r\n');
+  expect(await readUntil(socket, 'ok GET /after', 1)).toMatch(/^HTTP\/1\.1 200/);
+  expect(upstream.seen.map((seen) => seen.url)).toEqual(['/before', '/after']);
+  expect(proxy.stats().requests).toBe(3);
+});
+
+test('an upstream that closes before the end of its answer: the caller connection closes, and the request is recorded as an error', async () => {
+  const upstream = await rawUpstream((socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly part'));
+  const { records, telemetry } = recorder();
+  proxy = await startHttpProxy({ name: 'svc', listen: '127.0.0.1:0', upstream, telemetry });
+  const socket = await connect(proxy.listen);
+  socket.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n');
+  const result = await outcome(socket);
+  expect(result.data.toString('latin1')).toMatch(/only part$/);
+  await eventually(() => records.length === 1);
+  expect(records[0]).toMatchObject({ status: 200, error: 'the upstream closed before the end of its answer' });
+  expect(proxy.stats().active).toBe(0);
+});
+
+test('a caller that closes its side mid-answer is gone, as Node takes it: the upstream connection is closed, not reused', async () => {
+  const closed: boolean[] = [];
+  const upstream = await startUpstream((request, response) => {
+    response.writeHead(200, { 'content-length': 1000 });
+    response.write('x'.repeat(10));
+    request.socket.once('close', () => closed.push(true));
+  });
+  const { records, telemetry } = recorder();
+  proxy = await startHttpProxy({ name: 'svc', listen: '127.0.0.1:0', upstream: upstream.address, telemetry });
+  const socket = await connect(proxy.listen);
+  socket.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n');
+  await readUntil(socket, 'xxxxxxxxxx', 1);
+  socket.destroy();
+  await eventually(() => closed.length === 1 && records.length === 1);
+  expect(records[0]?.error).toBe('the caller went away before the answer was complete');
+  expect(proxy.stats().active).toBe(0);
+});
+
+test('each request is recorded once, with its caller address, route, status and attempts', async () => {
+  const upstream = await startOkUpstream();
+  const { records, telemetry } = recorder();
+  proxy = await startHttpProxy({ name: 'svc', listen: '127.0.0.1:0', upstream: upstream.address, telemetry, resolveCaller: (ip) => `caller@${ip}` });
+  const socket = await connect(proxy.listen);
+  socket.write('GET /items/42?x=1 HTTP/1.1\r\nhost: x\r\ntraceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n\r\n');
+  await readUntil(socket, 'ok GET', 1);
+  await eventually(() => records.length === 1);
+  expect(records[0]).toMatchObject({
+    caller: 'caller@127.0.0.1', method: 'GET', status: 200, attempts: 1, traceId: '0af7651916cd43dd8448eb211c80319c', parentSpanId: 'b7ad6b7169203331', upstream: upstream.address,
+  });
+  expect(records[0]?.route).toBe('/items/:id');
+  expect(upstream.seen[0]?.headers.traceparent).toBe(`00-0af7651916cd43dd8448eb211c80319c-${records[0]!.serverSpanId}-01`);
+});
+
+test('a trace that starts here and is not sampled goes upstream with flags 00, so it is dropped whole; a caller\'s flags pass as they are', async () => {
+  const upstream = await startOkUpstream();
+  const { records, telemetry } = recorder(false);
+  proxy = await startHttpProxy({ name: 'svc', listen: '127.0.0.1:0', upstream: upstream.address, telemetry });
+  const socket = await connect(proxy.listen);
+  socket.write('GET /new HTTP/1.1\r\nhost: x\r\n\r\n');
+  await readUntil(socket, 'ok GET /new', 1);
+  socket.write('GET /child HTTP/1.1\r\nhost: x\r\ntraceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n\r\n');
+  await readUntil(socket, 'ok GET /child', 1);
+  await eventually(() => records.length === 2);
+  expect(upstream.seen.map((seen) => String(seen.headers.traceparent).slice(-2))).toEqual(['00', '01']);
+  expect(records.map((record) => record.sampled)).toEqual([false, false]);
+});

@@ -1,0 +1,90 @@
+/** The fast lane's head reader: what it carries, what it leaves to Node, and the bytes it passes on. */
+import { describe, expect, test } from 'vitest';
+import { callerResponse, headEnd, parseRequestHead, parseResponseHead, upstreamRequest } from '../../../../src/mesh/http/fast/head.js';
+
+const bytes = (text: string): Buffer => Buffer.from(text, 'latin1');
+
+function request(text: string) {
+  const buffer = bytes(text);
+  return { buffer, head: parseRequestHead(buffer, 0, headEnd(buffer, 0)) };
+}
+
+function response(text: string) {
+  const buffer = bytes(text);
+  return { buffer, head: parseResponseHead(buffer, 0, headEnd(buffer, 0)) };
+}
+
+describe('request heads', () => {
+  test('reads the method, target, length and the fields the proxy rewrites', () => {
+    const { head } = request('POST /orders?x=1 HTTP/1.1\r\nHost: shop\r\nContent-Length: 5\r\nTraceparent: 00-abc\r\nX-Forwarded-For: 10.0.0.1\r\nx-forwarded-for: 10.0.0.2\r\nIdempotency-Key: k1\r\n\r\nhello');
+    expect(head).toMatchObject({
+      method: 'POST', target: '/orders?x=1', contentLength: 5, close: false,
+      traceparent: '00-abc', forwardedFor: '10.0.0.1, 10.0.0.2', idempotencyKey: true,
+    });
+    expect(head?.size).toBe('POST /orders?x=1 HTTP/1.1\r\nHost: shop\r\nContent-Length: 5\r\nTraceparent: 00-abc\r\nX-Forwarded-For: 10.0.0.1\r\nx-forwarded-for: 10.0.0.2\r\nIdempotency-Key: k1\r\n\r\n'.length);
+  });
+
+  test.each([
+    ['HTTP/1.0', 'GET / HTTP/1.0\r\nhost: x\r\n\r\n'],
+    ['an absolute-form target', 'GET http://x/ HTTP/1.1\r\nhost: x\r\n\r\n'],
+    ['a chunked body', 'POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n'],
+    ['an upgrade', 'GET / HTTP/1.1\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n'],
+    ['Expect', 'POST / HTTP/1.1\r\nexpect: 100-continue\r\ncontent-length: 3\r\n\r\n'],
+    ['two different lengths', 'POST / HTTP/1.1\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\n'],
+    ['a length that is not a number', 'POST / HTTP/1.1\r\ncontent-length: 3x\r\n\r\n'],
+    ['obsolete line folding', 'GET / HTTP/1.1\r\nx-a: 1\r\n  folded\r\n\r\n'],
+    ['a space before the colon', 'GET / HTTP/1.1\r\nhost : x\r\n\r\n'],
+    ['a bare LF inside a line', 'GET / HTTP/1.1\r\nx-a: 1\nx-b: 2\r\n\r\n'],
+    ['a control character in a value', 'GET / HTTP/1.1\r\nx-a: 1\u0001\r\n\r\n'],
+    ['a lower-case method', 'get / HTTP/1.1\r\n\r\n'],
+  ])('leaves %s to the Node path', (_what, text) => {
+    expect(request(text).head).toBeUndefined();
+  });
+
+  test('the same length twice is one length', () => {
+    expect(request('POST / HTTP/1.1\r\ncontent-length: 3\r\ncontent-length: 3\r\n\r\n').head?.contentLength).toBe(3);
+  });
+
+  test('sends upstream the head without hop-by-hop fields, with the caller added to X-Forwarded-For and the proxy span as traceparent', () => {
+    const text = 'PUT /a HTTP/1.1\r\nHost: shop\r\nConnection: keep-alive, X-Secret\r\nKeep-Alive: timeout=5\r\nX-Secret: s\r\nTE: trailers\r\nX-Forwarded-For: 10.0.0.1\r\ntraceparent: 00-old\r\nAccept: */*\r\nContent-Length: 2\r\n\r\nhi';
+    const { buffer, head } = request(text);
+    const out = upstreamRequest(buffer, 0, head!, '10.0.0.9', '00-new', buffer.subarray(head!.size));
+    expect(out.toString('latin1')).toBe('PUT /a HTTP/1.1\r\nHost: shop\r\nAccept: */*\r\nContent-Length: 2\r\nx-forwarded-for: 10.0.0.1, 10.0.0.9\r\ntraceparent: 00-new\r\n\r\nhi');
+  });
+
+  test('Connection: close is read, and not passed on', () => {
+    const { buffer, head } = request('GET / HTTP/1.1\r\nconnection: close\r\nhost: x\r\n\r\n');
+    expect(head?.close).toBe(true);
+    expect(upstreamRequest(buffer, 0, head!, '1.2.3.4', 't', undefined).toString('latin1')).toBe('GET / HTTP/1.1\r\nhost: x\r\nx-forwarded-for: 1.2.3.4\r\ntraceparent: t\r\n\r\n');
+  });
+});
+
+describe('response heads', () => {
+  test('reads the status and framing, and passes the head on without its hop-by-hop fields, with the first body bytes', () => {
+    const { buffer, head } = response('HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 2\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\nok');
+    expect(head).toMatchObject({ status: 200, contentLength: 2, chunked: false, close: false });
+    expect(callerResponse(buffer, 0, head!, false, 2).toString('latin1')).toBe('HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 2\r\n\r\nok');
+    expect(callerResponse(buffer, 0, head!, true, 0).toString('latin1')).toBe('HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 2\r\nconnection: close\r\n\r\n');
+  });
+
+  test('Transfer-Encoding wins over Content-Length; chunked only as the last coding', () => {
+    expect(response('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-length: 9\r\n\r\n').head).toMatchObject({ chunked: true, contentLength: -1, close: false });
+    expect(response('HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\n\r\n').head).toMatchObject({ chunked: false, contentLength: -1, close: true });
+  });
+
+  test('an HTTP/1.0 answer closes unless kept alive, and reaches the caller as HTTP/1.1', () => {
+    const { buffer, head } = response('HTTP/1.0 404 Not Found\r\ncontent-length: 0\r\n\r\n');
+    expect(head).toMatchObject({ status: 404, close: true });
+    expect(callerResponse(buffer, 0, head!, true, 0).toString('latin1')).toBe('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+    expect(response('HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ncontent-length: 0\r\n\r\n').head?.close).toBe(false);
+  });
+
+  test.each([
+    ['a bad status line', 'HTTP/1.1 20 OK\r\n\r\n'],
+    ['HTTP/2', 'HTTP/2 200 OK\r\n\r\n'],
+    ['two different lengths', 'HTTP/1.1 200 OK\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n'],
+    ['a bad field line', 'HTTP/1.1 200 OK\r\nx y: 1\r\n\r\n'],
+  ])('refuses %s', (_what, text) => {
+    expect(response(text).head).toBeUndefined();
+  });
+});
