@@ -7,6 +7,7 @@
  */
 import { FlotillaError, UsageError } from '../core/errors.js';
 import type { ToxicSpec } from '../spec/types.js';
+import { noSuchService, proxiesTaking, selectProxies, type NamedProxy } from './proxy-selection.js';
 
 /** Where the mesh API listens unless FLOTILLA_MESH_API says otherwise. */
 export const DEFAULT_MESH_API = 'http://127.0.0.1:8474';
@@ -160,30 +161,49 @@ export function createMeshClient(url: string, options: { timeoutMs?: number } = 
 export interface FaultClient {
   /** Where it talks to, for messages. */
   readonly url: string;
-  /** Fails with a hint when the mesh has no proxy for `service` (it is not meshed). */
-  checkProxy(service: string): Promise<void>;
+  /** Fails with a hint when the mesh has no proxy for `service` (it is not meshed), or, given a fault type, none that takes it. */
+  checkProxy(service: string, type?: string): Promise<void>;
   addToxic(service: string, toxic: ToxicSpec): Promise<void>;
   /** Resolves when the toxic is gone, also when it was never there (404). */
   removeToxic(service: string, name: string): Promise<void>;
 }
 
 /**
- * Faults on the services of `project` through `mesh`: the proxy of service S is `<project>.S`,
- * which the control plane resolves in that project only (a bare S would be resolved across every
- * project on the Engine). Without a project (no Compose file), bare names, as Toxiproxy has them.
+ * Faults on the services of `project` through `mesh`, by service name: a fault goes on every proxy
+ * of the service that takes it (a service with several ports has a proxy per port), all or none;
+ * a name that matches no proxy fails with the names there are. Without a project (no Compose
+ * file), a name meshed in several projects is refused as ambiguous.
  */
 export function faultClient(mesh: MeshClient, project?: string): FaultClient {
-  const proxyOf = (service: string): string => (project === undefined ? service : `${project}.${service}`);
+  const proxiesOf = async (service: string): Promise<NamedProxy[]> => {
+    const { proxies } = await mesh.proxies();
+    const selected = selectProxies(service, proxies, project);
+    if (selected.length === 0) throw noSuchService(service, proxies);
+    return selected;
+  };
   return {
     url: mesh.url,
-    async checkProxy(service) {
-      await mesh.proxy(proxyOf(service));
+    async checkProxy(service, type) {
+      const selected = await proxiesOf(service);
+      if (type !== undefined) proxiesTaking(type, selected);
     },
     async addToxic(service, toxic) {
-      await mesh.addToxic(proxyOf(service), toxic);
+      const targets = proxiesTaking(toxic.type, await proxiesOf(service));
+      const added: string[] = [];
+      try {
+        for (const { name } of targets) {
+          await mesh.addToxic(name, toxic);
+          added.push(name);
+        }
+      } catch (error) {
+        await Promise.all(added.map((name) => mesh.removeToxic(name, toxic.name).catch(() => false)));
+        throw error;
+      }
     },
     async removeToxic(service, name) {
-      await mesh.removeToxic(proxyOf(service), name);
+      // A proxy gone meanwhile holds no fault any more: nothing to remove is what was wanted.
+      const { proxies } = await mesh.proxies();
+      for (const proxy of selectProxies(service, proxies, project)) await mesh.removeToxic(proxy.name, name);
     },
   };
 }

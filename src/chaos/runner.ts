@@ -273,7 +273,7 @@ async function preflightErrors(experiment: ExperimentSpec, deps: RunnerDeps): Pr
     try {
       if (step.kind === 'fault') {
         const faults = required(deps.faults, 'a mesh API');
-        await faults.checkProxy(step.service);
+        await faults.checkProxy(step.service, step.toxic.type);
         await faults.removeToxic(step.service, step.toxic.name);
       }
       else await required(deps.containers, 'a container runtime').find(step.service, step.replica);

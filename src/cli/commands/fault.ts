@@ -9,7 +9,8 @@ import { ExitCode, UsageError } from '../../core/errors.js';
 import { connectionToxics } from '../../mesh/toxics/catalog.js';
 import { httpMessageToxics } from '../../mesh/http/message-toxics.js';
 import { didYouMean } from '../../spec/suggest.js';
-import { meshClientFromEnv, type MeshClient, type MeshProxyJson, type MeshToxicJson, type MeshToxicRequest } from '../../chaos/mesh-client.js';
+import { meshClientFromEnv, type MeshClient, type MeshToxicJson, type MeshToxicRequest } from '../../chaos/mesh-client.js';
+import { noSuchService, proxiesTaking, selectProxies } from '../../chaos/proxy-selection.js';
 import { loadStackFor, type GlobalOptions } from '../context.js';
 import { renderTable } from '../output/table.js';
 
@@ -86,52 +87,6 @@ export function parseFaultAdd(service: string, type: string, options: FaultAddOp
   return { service, toxic: { ...(options.name !== undefined && { name: options.name }), type, stream, toxicity, attributes } };
 }
 
-/** A proxy of the list with its public name. */
-export interface NamedProxy {
-  name: string;
-  proxy: MeshProxyJson;
-}
-
-/** Whether `name` is one the contract gives the proxies of `service`: `S` or `S-<port>`. */
-function ownedBy(service: string, name: string): boolean {
-  return name === service || (name.startsWith(`${service}-`) && /^\d+$/.test(name.slice(service.length + 1)));
-}
-
-/**
- * The proxies `target` means: a proxy name as listed, or a service (`S` or `P.S`) for every proxy
- * of it (`S`, `S-<port>`). `project` (from -p) narrows to one project.
- */
-export function selectProxies(target: string, proxies: Record<string, MeshProxyJson>, project?: string): NamedProxy[] {
-  const all = Object.entries(proxies).map(([name, proxy]) => ({ name, proxy }));
-  const inProject = all.filter(({ proxy }) => project === undefined || proxy.project === undefined || proxy.project === project);
-  const exact = inProject.filter(({ name, proxy }) => name === target || (proxy.project !== undefined && `${proxy.project}.${baseName(name, proxy)}` === target));
-  if (exact.length > 0) return exact;
-  const byService = inProject.filter(({ name, proxy }) => {
-    const inner = baseName(name, proxy);
-    if (proxy.service !== undefined) return (proxy.service === target || `${proxy.project ?? ''}.${proxy.service}` === target) && ownedBy(proxy.service, inner);
-    return ownedBy(target, inner);
-  });
-  const projects = new Set(byService.map(({ proxy }) => proxy.project));
-  if (projects.size > 1) {
-    throw new UsageError(`"${target}" is meshed in several projects (${[...projects].join(', ')})`, {
-      hint: `Name it ${[...projects].map((name) => `${name}.${target}`).join(' or ')}, or pass -p PROJECT.`,
-    });
-  }
-  return byService;
-}
-
-/** The proxy's name inside its container: the public name without a `project.` prefix. */
-function baseName(name: string, proxy: MeshProxyJson): string {
-  return proxy.project !== undefined && name.startsWith(`${proxy.project}.`) ? name.slice(proxy.project.length + 1) : name;
-}
-
-function noSuchService(target: string, proxies: Record<string, MeshProxyJson>): UsageError {
-  const names = Object.keys(proxies);
-  const services = [...new Set(Object.values(proxies).map((proxy) => proxy.service).filter((service): service is string => service !== undefined))];
-  return new UsageError(`no meshed service or proxy named "${target}"${didYouMean(target, [...names, ...services])}`, {
-    hint: names.length > 0 ? `Proxies: ${names.join(', ')}.` : 'No proxy is running: mesh services with `x-flotilla: { mesh: true }` and run `flotilla up`.',
-  });
-}
 
 function describeToxic(toxic: MeshToxicJson): string {
   const attributes = Object.entries(toxic.attributes ?? {}).map(([key, value]) => `${key}=${String(value)}`).join(' ');
@@ -149,20 +104,7 @@ async function add(client: MeshClient, service: string, type: string, options: F
   warnUnreachable(unreachable);
   const selected = selectProxies(service, proxies, project);
   if (selected.length === 0) throw noSuchService(service, proxies);
-  // Message faults act on HTTP proxies, connection faults on TCP ones: each kind refuses the other's.
-  const isHttpFault = type in httpMessageToxics;
-  const targets = selected.filter(({ proxy }) => (proxy.kind === 'http') === isHttpFault);
-  if (targets.length === 0) {
-    const names = selected.map(({ name }) => name).join(', ');
-    const plural = selected.length > 1;
-    throw isHttpFault
-      ? new UsageError(`${type} is a fault on HTTP messages, and ${names} ${plural ? 'are TCP proxies' : 'is a TCP proxy'}`, {
-          hint: 'Use a connection fault (latency, bandwidth, slicer, reset_peer, timeout, limit_data) on TCP proxies.',
-        })
-      : new UsageError(`${type} is a connection fault, and ${names} ${plural ? 'are HTTP proxies' : 'is an HTTP proxy'}`, {
-          hint: `Use a message fault (${Object.keys(httpMessageToxics).join(', ')}) on HTTP proxies.`,
-        });
-  }
+  const targets = proxiesTaking(type, selected);
   const added: { proxy: string; toxic: MeshToxicJson }[] = [];
   try {
     for (const { name } of targets) added.push({ proxy: name, toxic: await client.addToxic(name, request.toxic) });

@@ -90,6 +90,9 @@ export async function startMesh(proxies: string[], services: Record<string, Fake
   const { server, url } = await listen((request, response, body) => {
     const route = `${request.method ?? ''} ${request.url ?? ''}`;
     state.calls.push(route);
+    if (request.method === 'GET' && request.url === '/proxies') {
+      return json(response, 200, Object.fromEntries([...toxics].map(([name, held]) => [name, { name, listen: '0.0.0.0:80', upstream: `${name}-upstream:80`, enabled: true, kind: 'http', toxics: [...held.values()] }])));
+    }
     const match = /^\/proxies\/([^/]+)(?:\/toxics(?:\/([^/]+))?)?$/.exec(request.url ?? '');
     const proxy = match?.[1] === undefined ? undefined : toxics.get(decodeURIComponent(match[1]));
     if (!match || !proxy) return json(response, 404, { error: 'proxy not found', status: 404 });

@@ -37,11 +37,33 @@ describe('faults of a project', () => {
     await faults.removeToxic('api', 'chaos-x-1');
     expect(names(shop)).toEqual([]);
     expect(names(blog)).toEqual(['chaos-x-1']);
-    await expect(faultClient(createMeshClient(plane.url), 'shop').checkProxy('db')).rejects.toThrow(/cannot find the proxy shop\.db: the mesh API answered 404/);
+    await expect(faultClient(createMeshClient(plane.url), 'shop').checkProxy('db')).rejects.toThrow('no meshed service or proxy named "db"');
+    await expect(faultClient(createMeshClient(plane.url), 'shop').checkProxy('api', 'http_abort')).rejects.toThrow('http_abort is a fault on HTTP messages, and shop.api is a TCP proxy');
   });
 
-  test('without a project, a bare name is the mesh’s to resolve (here: ambiguous, so refused)', async () => {
-    await expect(faultClient(createMeshClient(plane.url)).addToxic('api', toxic)).rejects.toThrow(/409 \(proxy name is ambiguous\)/);
+  test('without a project, a name meshed in several projects is refused as ambiguous', async () => {
+    await expect(faultClient(createMeshClient(plane.url)).addToxic('api', toxic)).rejects.toThrow('"api" is meshed in several projects (shop, blog)');
     expect([...names(shop), ...names(blog)]).toEqual([]);
   });
+});
+
+test('a service with a proxy per port gets the fault on each, and loses it from each', async () => {
+  const echo = await startEchoServer();
+  const db = await startFakeContainer('shop', 'db', [
+    { name: 'db-5432', listen: '127.0.0.1:0', upstream: echo.address },
+    { name: 'db-5433', listen: '127.0.0.1:0', upstream: echo.address },
+  ]);
+  const local = await startControlPlane({ port: 0, discovery: driverDiscovery(fakeMeshDriver([db])) });
+  try {
+    const faults = faultClient(createMeshClient(local.url), 'shop');
+    await faults.checkProxy('db', 'latency');
+    await faults.addToxic('db', toxic);
+    const onDb = (): string[][] => ['db-5432', 'db-5433'].map((name) => db.registry.get(name).toxics.list().map((t) => t.name));
+    expect(onDb()).toEqual([['chaos-x-1'], ['chaos-x-1']]);
+    await faults.removeToxic('db', 'chaos-x-1');
+    expect(onDb()).toEqual([[], []]);
+  } finally {
+    await local.close();
+    await db.close();
+  }
 });

@@ -142,7 +142,7 @@ unsteady:
 ${hypothesis()}
     load: { http: { url: "${api.url}/stock" }, rate: 50, duration: 1s }
     method:
-      - fault: { service: api, toxic: { type: latency, attributes: { latency: 100 } } }
+      - fault: { service: api, toxic: { type: http_delay, attributes: { delay_ms: 100 } } }
       - container: { service: api, action: pause }
     rollbacks:
       - command: { service: db, run: [pg_isready] }
@@ -224,7 +224,7 @@ unmeshed:
     const { report } = await run(experiment);
 
     expect(report.verdict).toBe('aborted');
-    expect(report.reason).toBe('the method could not be applied: method[0]: cannot find the proxy db: the mesh API answered 404 (proxy not found)');
+    expect(report.reason).toBe('the method could not be applied: method[0]: no meshed service or proxy named "db"');
     expect(report.hypothesis.before).toEqual([]);
     expect(api.requests).toBe(0);
   });
