@@ -103,7 +103,7 @@ export function meshProxyRequest(input: MeshProxyRequestInput): ContainerRequest
       [Label.configHash]: meshProxyHash(inputs, meshImage.tag),
       [Label.image]: meshImage.tag,
     },
-    networks: Object.keys(service.networks).map((key) => ({ name: stack.networks[key]?.name ?? key, aliases: [service.name] })),
+    networks: Object.entries(service.networks).map(([key, attachment]) => ({ name: stack.networks[key]?.name ?? key, aliases: [...new Set([service.name, ...attachment.aliases])] })),
     volumeNames: {},
     files: [],
   };

@@ -4,7 +4,8 @@
  * its container name, and the hash that says when it must be recreated.
  *
  * Layout: for a meshed service S, the proxy container `<project>-S-mesh-1` takes the network
- * alias `S` on every network S is on, and S's replicas answer to `S-upstream` instead. Callers
+ * alias `S` (and the aliases the Compose file gives S) on every network S is on, and S's replicas
+ * answer only to `S-upstream` instead, so no caller goes around the proxy. Callers
  * change nothing; the proxy forwards to `S-upstream:<port>`, which Docker's DNS spreads over
  * the replicas.
  */
@@ -126,13 +127,14 @@ export function meshProxyConfig({ stack, service, ports, version }: MeshProxyInp
 
 /**
  * The proxy's config hash: its config (listeners, resilience, collector, the service's version),
- * the networks it joins, and the proxy image. A change to any of them recreates the proxy, and
+ * the networks it joins with the service's aliases there, and the proxy image. A change to any of them recreates the proxy, and
  * only the proxy: the replicas' hash covers just whether they are meshed (their alias). The list
  * of the project's services is left out: a proxy finds callers it was not told of by reverse
  * lookup, so adding a service does not recreate every proxy.
  */
 export function meshProxyHash(inputs: MeshProxyInputs, meshImageTag: string): string {
-  const networks = Object.keys(inputs.service.networks).map((key) => inputs.stack.networks[key]?.name ?? key);
+  // Each network with the aliases the proxy takes there: a new alias moves to the proxy, so it is recreated.
+  const networks = Object.entries(inputs.service.networks).map(([key, attachment]) => [inputs.stack.networks[key]?.name ?? key, attachment.aliases]);
   const { callerServices: _callers, ...config } = meshProxyConfig(inputs);
   return createHash('sha256')
     .update(stableStringify({ config, networks, image: meshImageTag }))

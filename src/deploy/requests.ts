@@ -67,11 +67,12 @@ export function containerRequest(input: ContainerRequestInput): ContainerRequest
   const telemetry = telemetryInjection({ stack, service, containerName: name, image: input.image });
   const volumeNames: Record<string, string> = {};
   for (const [key, volume] of Object.entries(stack.volumes)) volumeNames[key] = volume.name;
-  // A meshed service's proxy takes its name; the replicas answer to `<service>-upstream` behind it.
-  const ownName = meshSettingsOf(stack, service) ? upstreamAlias(service.name) : service.name;
+  // A meshed service's proxy takes its names (its own and the aliases the Compose file gives it);
+  // the replicas answer only to `<service>-upstream` behind it, so no caller can go around the proxy.
+  const meshed = meshSettingsOf(stack, service) !== undefined;
   const networks = Object.entries(service.networks).map(([key, attachment]) => ({
     name: stack.networks[key]?.name ?? key,
-    aliases: [...new Set([ownName, ...attachment.aliases])],
+    aliases: meshed ? [upstreamAlias(service.name)] : [...new Set([service.name, ...attachment.aliases])],
     ...(attachment.ipv4Address ? { ipv4Address: attachment.ipv4Address } : {}),
     ...(attachment.ipv6Address ? { ipv6Address: attachment.ipv6Address } : {}),
   }));

@@ -94,6 +94,22 @@ describe('planUp with the mesh', () => {
     );
   });
 
+  it('moves the aliases the Compose file gives a meshed service to its proxy, so no caller goes around it; a new alias recreates the proxy only', async () => {
+    const withAlias = (aliases: string[]): Stack => {
+      const target = meshed();
+      const api = target.services['api']!;
+      target.services['api'] = { ...api, networks: { default: { ...api.networks['default']!, aliases } } };
+      return target;
+    };
+    const driver = fake();
+    await upOn(driver, withAlias(['orders-api']));
+    expect(aliasesOf(driver, 'demo-api-1')).toEqual(['api-upstream']);
+    expect(aliasesOf(driver, 'demo-api-mesh-1')).toEqual(['api', 'orders-api']);
+    const plan = planText(await planOn(driver, withAlias(['orders-api', 'api-v2'])));
+    expect(plan).toMatch(/recreate container demo-api-mesh-1/);
+    expect(plan).not.toMatch(/recreate container demo-api-1/);
+  });
+
   it('gives the service name to the proxy and `<service>-upstream` to the replicas, and has nothing to do on a second run', async () => {
     const driver = fake();
     await upOn(driver, meshed());
