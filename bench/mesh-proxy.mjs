@@ -7,15 +7,20 @@
 //   3. Added p50 latency with one connection (wrk -c1 --latency), through each proxy minus direct:
 //      < 100 µs TCP, < 150 µs HTTP.
 //   4. Memory: one proxy process per service (1, then 5 services, an HTTP listener each) under a
-//      light load: VmRSS / VmHWM per process, ≤ 40 MB per proxied service.
+//      light load, run as a proxy container runs it: the bundle the image ships
+//      (scripts/lib/mesh-proxy-build.mjs) with the image's node flags (src/deploy/mesh-proxy-process.ts).
+//      VmRSS, RssAnon, Pss, VmHWM per process; ≤ 40 MB per proxied service.
+// MESH_BENCH_PHASES=throughput,latency,memory (any of them; all by default) runs only those phases;
+// a partial run writes bench/results/mesh-proxy-<phases>.json, leaving the full run's figures alone.
 // Every server runs in the foreground as a child of this process, with its own config in the work
 // directory, on ports from freePorts; all are killed by pid and the directory removed at the end.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { join } from 'node:path';
+import { buildMeshProxy } from '../scripts/lib/mesh-proxy-build.mjs';
 import { cleanupOnExit, freePorts, machine, main, median, repo, run, snapshotCli, workDirectory, writeResult } from './lib.mjs';
 
 const round = (value, places = 1) => Math.round(value * 10 ** places) / 10 ** places;
@@ -31,6 +36,10 @@ const LIGHT_SECONDS = 10;
 const TARGETS = { tcpRatio: 0.75, httpRatio: 0.75, tcpAddedUs: 100, httpAddedUs: 150, rssMbPerService: 40 };
 /** Whole-bench budget: past it the alternating loops stop early (each still runs at least one round). */
 const BUDGET_MS = 20 * 60_000;
+const ALL_PHASES = ['throughput', 'latency', 'memory'];
+const PHASES = (process.env.MESH_BENCH_PHASES ?? ALL_PHASES.join(',')).split(',').map((name) => name.trim()).filter(Boolean);
+for (const name of PHASES) if (!ALL_PHASES.includes(name)) throw new Error(`MESH_BENCH_PHASES: unknown phase "${name}" (phases: ${ALL_PHASES.join(', ')})`);
+const selected = (name) => PHASES.includes(name);
 
 /** Children started here, killed by pid on the way out, however the bench ends. */
 const children = new Set();
@@ -230,13 +239,13 @@ async function startNginx(dir, name, conf, port) {
   return startServer(name, 'nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', `daemon off; pid ${prefix}/nginx.pid;`], { port });
 }
 
-/** Bundles src/mesh/proxy-main.ts (the program a proxy container runs) into the work directory. */
+/** Bundles src/mesh/proxy-bin.ts (the program a proxy container runs) into the work directory. */
 async function bundleMeshProxy(dir) {
   const { build } = await import('esbuild');
   const { version } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
   const outfile = join(dir, 'mesh-proxy.mjs');
   await build({
-    entryPoints: [join(repo, 'src/mesh/proxy-main.ts')],
+    entryPoints: [join(repo, 'src/mesh/proxy-bin.ts')],
     outfile,
     bundle: true,
     platform: 'node',
@@ -250,8 +259,20 @@ async function bundleMeshProxy(dir) {
   return outfile;
 }
 
-/** Starts one service's mesh proxy as its own process, as a container would run it. */
-async function startMeshProxy(dir, bundle, { service, kind, port, upstreamPort, collectorUrl, nodeArgs = [] }) {
+/** The node flags the proxy image runs its proxy with (src/deploy/mesh-proxy-process.ts, bundled here as the bench bundles the proxy). */
+async function meshProxyNodeFlags() {
+  const { build } = await import('esbuild');
+  const result = await build({ entryPoints: [join(repo, 'src/deploy/mesh-proxy-process.ts')], bundle: true, write: false, format: 'esm', platform: 'node', logLevel: 'warning' });
+  const { MESH_PROXY_NODE_FLAGS } = await import(`data:text/javascript;base64,${Buffer.from(result.outputFiles[0].text).toString('base64')}`);
+  return [...MESH_PROXY_NODE_FLAGS];
+}
+
+/**
+ * Starts one service's mesh proxy as its own process, as a container would run it; `execPath` is
+ * this node unless given. `callerServices` are names the proxy resolves every 5 s (dns.lookup, on
+ * libuv's thread pool), as a container resolves the project's services.
+ */
+async function startMeshProxy(dir, bundle, { service, kind, port, upstreamPort, collectorUrl, nodeArgs = [], execPath = process.execPath, callerServices }) {
   const config = {
     service,
     version: 'bench',
@@ -260,10 +281,11 @@ async function startMeshProxy(dir, bundle, { service, kind, port, upstreamPort, 
     api: { host: '127.0.0.1', port: 0 },
     ...(collectorUrl ? { collector: collectorUrl } : {}),
     callers: { '127.0.0.1': 'wrk' },
+    ...(callerServices ? { callerServices } : {}),
   };
   const file = join(dir, `${service}.json`);
   writeFileSync(file, JSON.stringify(config));
-  return startServer(`mesh proxy ${service}`, process.execPath, [...nodeArgs, bundle, file], { ready: /mesh proxy started/, cwd: dir });
+  return startServer(`mesh proxy ${service}`, execPath, [...nodeArgs, bundle, file], { ready: /mesh proxy started/, cwd: dir });
 }
 
 /** For reference only: the least a node:http reverse proxy does (no telemetry, no header rules, no retries). */
@@ -357,29 +379,15 @@ async function lightLoad(port, rate, seconds) {
 
 const mark = (ok) => (ok ? 'OK    ' : 'MISSED');
 
-main(async () => {
-  const started = Date.now();
-  const facts = machine(); // the load average at the start; writeResult adds the one at the end
-  for (const tool of ['wrk', 'haproxy', 'nginx']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is not installed (apt-get install -y haproxy nginx wrk)`);
-  }
-  const dir = workDirectory('mesh-proxy');
-  // Registered before cleanupOnExit, so on the way out the servers die before their directory goes.
-  process.once('exit', killChildren);
-  cleanupOnExit([], [dir]);
-  const { bin, version } = await snapshotCli(dir);
-  const bundle = await bundleMeshProxy(dir);
-  const versions = {
-    flotilla: version,
-    haproxy: spawnSync('haproxy', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0].trim(),
-    nginx: spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim(),
-    wrk: spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0].trim(),
-  };
-  const [upstreamPort, collectorPort, tcpPort, haproxyPort, httpPort, nginxPort, quietPort, barePort, ...memoryPorts] = await freePorts(14, 28100);
+/** A bare node process's memory, for the verdict line. */
+const bareNodeText = (bare) => `${bare.rssMb} MB, ${bare.fileMb} MB of it mapped files, mostly the node binary`;
 
-  const upstream = await startNginx(dir, 'upstream', (prefix) => upstreamNginxConf(prefix, upstreamPort), upstreamPort);
-  const collector = await startCollector(bin, dir, collectorPort);
-  const collectorUrl = `http://127.0.0.1:${collectorPort}`;
+/**
+ * Phases 1 to 3, those MESH_BENCH_PHASES names: the proxies against HAProxy and nginx, throughput
+ * then added latency. Returns their figures and the HTTP requests the telemetry proxy carried.
+ */
+async function proxyPhases({ dir, bundle, versions, version, ports, collector, collectorUrl, started }) {
+  const { upstreamPort, tcpPort, haproxyPort, httpPort, nginxPort, quietPort, barePort } = ports;
   writeFileSync(join(dir, 'haproxy.cfg'), haproxyConf(haproxyPort, upstreamPort));
   const haproxy = await startServer('haproxy', 'haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], { port: haproxyPort });
   const nginx = await startNginx(dir, 'proxy', (prefix) => proxyNginxConf(prefix, nginxPort, upstreamPort), nginxPort);
@@ -391,7 +399,7 @@ main(async () => {
   const bareForwarder = await startServer('bare forwarder', process.execPath, [join(dir, 'bare-forwarder.mjs'), String(barePort), String(upstreamPort)], { port: barePort });
   const url = (port) => `http://127.0.0.1:${port}/items/42`;
   console.log(`${versions.haproxy}; ${versions.nginx}; ${versions.wrk}; flotilla ${version}`);
-  console.log(`upstream nginx :${upstreamPort}; collector :${collectorPort}; flotilla tcp :${tcpPort}, haproxy :${haproxyPort}, flotilla http :${httpPort}, nginx :${nginxPort}; reference: flotilla http without telemetry :${quietPort}, bare node:http forwarder :${barePort}`);
+  console.log(`upstream nginx :${upstreamPort}; collector :${ports.collectorPort}; flotilla tcp :${tcpPort}, haproxy :${haproxyPort}, flotilla http :${httpPort}, nginx :${nginxPort}; reference: flotilla http without telemetry :${quietPort}, bare node:http forwarder :${barePort}`);
   console.log(`wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} alternating rounds each; latency wrk -t1 -c1 -d${LATENCY_SECONDS}s --latency, ${LATENCY_ROUNDS} rounds`);
 
   // Warm-up, untimed: the JIT optimises the proxies' hot paths, pools fill.
@@ -402,78 +410,85 @@ main(async () => {
     if (port === httpPort) proxiedHttpRequests += warm.requests;
   }
 
-  // 1 and 2: throughput, alternating.
-  const tcp = await alternateRuns({ flotilla: () => measure(url(tcpPort), meshTcp), haproxy: () => measure(url(haproxyPort), haproxy) }, ROUNDS, started);
-  const httpRuns = await alternateRuns(
-    {
-      flotilla: () => measure(url(httpPort), meshHttp, collector),
-      nginx: () => measure(url(nginxPort), nginx),
-      flotillaNoTelemetry: () => measure(url(quietPort), meshQuiet),
-      bareForwarder: () => measure(url(barePort), bareForwarder),
-    },
-    ROUNDS,
-    started,
-  );
-  proxiedHttpRequests += httpRuns.flotilla.reduce((sum, one) => sum + one.requests, 0);
-  const pairRatio = (a, b) => round(median(a.map((one, i) => one.requestsPerSecond / b[i].requestsPerSecond)), 2);
-  const throughput = {
-    tcp: {
-      flotilla: { ...stat(tcp.flotilla, 'requestsPerSecond'), runs: tcp.flotilla },
-      haproxy: { ...stat(tcp.haproxy, 'requestsPerSecond'), runs: tcp.haproxy },
-    },
-    http: {
-      flotilla: { ...stat(httpRuns.flotilla, 'requestsPerSecond'), runs: httpRuns.flotilla },
-      nginx: { ...stat(httpRuns.nginx, 'requestsPerSecond'), runs: httpRuns.nginx },
-      reference: {
-        flotillaNoTelemetry: { ...stat(httpRuns.flotillaNoTelemetry, 'requestsPerSecond'), runs: httpRuns.flotillaNoTelemetry },
-        bareNodeForwarder: { ...stat(httpRuns.bareForwarder, 'requestsPerSecond'), runs: httpRuns.bareForwarder },
+  let throughput;
+  let errors = 0;
+  let busy;
+  if (selected('throughput')) {
+    // 1 and 2: throughput, alternating.
+    const tcp = await alternateRuns({ flotilla: () => measure(url(tcpPort), meshTcp), haproxy: () => measure(url(haproxyPort), haproxy) }, ROUNDS, started);
+    const httpRuns = await alternateRuns(
+      {
+        flotilla: () => measure(url(httpPort), meshHttp, collector),
+        nginx: () => measure(url(nginxPort), nginx),
+        flotillaNoTelemetry: () => measure(url(quietPort), meshQuiet),
+        bareForwarder: () => measure(url(barePort), bareForwarder),
       },
-    },
-  };
-  throughput.tcp.ratio = round(throughput.tcp.flotilla.median / throughput.tcp.haproxy.median, 2);
-  throughput.tcp.pairedRatio = pairRatio(tcp.flotilla, tcp.haproxy);
-  throughput.http.ratio = round(throughput.http.flotilla.median / throughput.http.nginx.median, 2);
-  throughput.http.pairedRatio = pairRatio(httpRuns.flotilla, httpRuns.nginx);
-  const errors = [...tcp.flotilla, ...tcp.haproxy, ...Object.values(httpRuns).flat()].reduce((sum, one) => sum + one.errors, 0);
-  const showRuns = (name, runs) =>
-    console.log(`  ${name.padEnd(14)} median ${String(stat(runs, 'requestsPerSecond').median).padStart(9)} req/s  (${runs.map((one) => Math.round(one.requestsPerSecond)).join(', ')}); proxy CPU ${round(median(runs.map((one) => one.proxyCpuPercent)))}%, ${round(median(runs.map((one) => one.proxyCpuUsPerRequest)))} µs/request${runs[0].collectorCpuPercent === undefined ? '' : `; collector CPU ${round(median(runs.map((one) => one.collectorCpuPercent)))}%`}`);
-  console.log('\nTCP mode');
-  showRuns('flotilla tcp', tcp.flotilla);
-  showRuns('haproxy', tcp.haproxy);
-  console.log(`  ratio of medians ${throughput.tcp.ratio}x, median of per-round ratios ${throughput.tcp.pairedRatio}x`);
-  console.log('HTTP mode');
-  showRuns('flotilla http', httpRuns.flotilla);
-  showRuns('nginx', httpRuns.nginx);
-  console.log(`  ratio of medians ${throughput.http.ratio}x, median of per-round ratios ${throughput.http.pairedRatio}x`);
-  showRuns('(no telemetry)', httpRuns.flotillaNoTelemetry);
-  showRuns('(bare node)', httpRuns.bareForwarder);
-  throughput.http.reference.flotillaNoTelemetry.ratioToNginx = round(throughput.http.reference.flotillaNoTelemetry.median / throughput.http.nginx.median, 2);
-  throughput.http.reference.bareNodeForwarder.ratioToNginx = round(throughput.http.reference.bareNodeForwarder.median / throughput.http.nginx.median, 2);
-  console.log(`  for reference, against nginx: flotilla without telemetry ${throughput.http.reference.flotillaNoTelemetry.ratioToNginx}x, a bare node:http forwarder ${throughput.http.reference.bareNodeForwarder.ratioToNginx}x`);
-  console.log(`  wrk errors (non-2xx + socket) over all throughput runs: ${errors}`);
-  const busyHttpMemory = memory(meshHttp.pid);
-  const busyTcpMemory = memory(meshTcp.pid);
-
-  // 3: added latency, one connection, the five targets rotated each round.
-  const latencyTargets = { direct: upstreamPort, 'flotilla tcp': tcpPort, haproxy: haproxyPort, 'flotilla http': httpPort, nginx: nginxPort };
-  const latencyRuns = Object.fromEntries(Object.keys(latencyTargets).map((name) => [name, []]));
-  const names = Object.keys(latencyTargets);
-  for (let r = 0; r < LATENCY_ROUNDS && (r === 0 || Date.now() - started < BUDGET_MS); r++) {
-    const order = [...names.slice(r % names.length), ...names.slice(0, r % names.length)];
-    for (const name of r % 2 ? order.reverse() : order) {
-      const result = await wrk(url(latencyTargets[name]), { connections: 1, seconds: LATENCY_SECONDS, latency: true });
-      if (name === 'flotilla http') proxiedHttpRequests += result.requests;
-      latencyRuns[name].push(result);
-    }
+      ROUNDS,
+      started,
+    );
+    proxiedHttpRequests += httpRuns.flotilla.reduce((sum, one) => sum + one.requests, 0);
+    const pairRatio = (a, b) => round(median(a.map((one, i) => one.requestsPerSecond / b[i].requestsPerSecond)), 2);
+    throughput = {
+      tcp: {
+        flotilla: { ...stat(tcp.flotilla, 'requestsPerSecond'), runs: tcp.flotilla },
+        haproxy: { ...stat(tcp.haproxy, 'requestsPerSecond'), runs: tcp.haproxy },
+      },
+      http: {
+        flotilla: { ...stat(httpRuns.flotilla, 'requestsPerSecond'), runs: httpRuns.flotilla },
+        nginx: { ...stat(httpRuns.nginx, 'requestsPerSecond'), runs: httpRuns.nginx },
+        reference: {
+          flotillaNoTelemetry: { ...stat(httpRuns.flotillaNoTelemetry, 'requestsPerSecond'), runs: httpRuns.flotillaNoTelemetry },
+          bareNodeForwarder: { ...stat(httpRuns.bareForwarder, 'requestsPerSecond'), runs: httpRuns.bareForwarder },
+        },
+      },
+    };
+    throughput.tcp.ratio = round(throughput.tcp.flotilla.median / throughput.tcp.haproxy.median, 2);
+    throughput.tcp.pairedRatio = pairRatio(tcp.flotilla, tcp.haproxy);
+    throughput.http.ratio = round(throughput.http.flotilla.median / throughput.http.nginx.median, 2);
+    throughput.http.pairedRatio = pairRatio(httpRuns.flotilla, httpRuns.nginx);
+    errors = [...tcp.flotilla, ...tcp.haproxy, ...Object.values(httpRuns).flat()].reduce((sum, one) => sum + one.errors, 0);
+    const showRuns = (name, runs) =>
+      console.log(`  ${name.padEnd(14)} median ${String(stat(runs, 'requestsPerSecond').median).padStart(9)} req/s  (${runs.map((one) => Math.round(one.requestsPerSecond)).join(', ')}); proxy CPU ${round(median(runs.map((one) => one.proxyCpuPercent)))}%, ${round(median(runs.map((one) => one.proxyCpuUsPerRequest)))} µs/request${runs[0].collectorCpuPercent === undefined ? '' : `; collector CPU ${round(median(runs.map((one) => one.collectorCpuPercent)))}%`}`);
+    console.log('\nTCP mode');
+    showRuns('flotilla tcp', tcp.flotilla);
+    showRuns('haproxy', tcp.haproxy);
+    console.log(`  ratio of medians ${throughput.tcp.ratio}x, median of per-round ratios ${throughput.tcp.pairedRatio}x`);
+    console.log('HTTP mode');
+    showRuns('flotilla http', httpRuns.flotilla);
+    showRuns('nginx', httpRuns.nginx);
+    console.log(`  ratio of medians ${throughput.http.ratio}x, median of per-round ratios ${throughput.http.pairedRatio}x`);
+    showRuns('(no telemetry)', httpRuns.flotillaNoTelemetry);
+    showRuns('(bare node)', httpRuns.bareForwarder);
+    throughput.http.reference.flotillaNoTelemetry.ratioToNginx = round(throughput.http.reference.flotillaNoTelemetry.median / throughput.http.nginx.median, 2);
+    throughput.http.reference.bareNodeForwarder.ratioToNginx = round(throughput.http.reference.bareNodeForwarder.median / throughput.http.nginx.median, 2);
+    console.log(`  for reference, against nginx: flotilla without telemetry ${throughput.http.reference.flotillaNoTelemetry.ratioToNginx}x, a bare node:http forwarder ${throughput.http.reference.bareNodeForwarder.ratioToNginx}x`);
+    console.log(`  wrk errors (non-2xx + socket) over all throughput runs: ${errors}`);
+    busy = { http: memory(meshHttp.pid), tcp: memory(meshTcp.pid) };
   }
-  const latency = {};
-  console.log('\nLatency, one connection (p50 of each run; added = median over rounds of proxy p50 − direct p50 of the same round)');
-  for (const name of names) {
-    const p50 = stat(latencyRuns[name], 'p50Us');
-    const p99 = stat(latencyRuns[name], 'p99Us');
-    const added = name === 'direct' ? undefined : round(median(latencyRuns[name].map((one, i) => one.p50Us - latencyRuns.direct[i].p50Us)));
-    latency[name] = { p50Us: p50, p99UsMedian: p99.median, requestsPerSecondMedian: stat(latencyRuns[name], 'requestsPerSecond').median, ...(added === undefined ? {} : { addedP50Us: added }) };
-    console.log(`  ${name.padEnd(14)} p50 ${String(p50.median).padStart(6)} µs (${p50.samples.join(', ')})  p99 ${p99.median} µs${added === undefined ? '' : `  added p50 ${added} µs`}`);
+
+  let latency;
+  if (selected('latency')) {
+    // 3: added latency, one connection, the five targets rotated each round.
+    const latencyTargets = { direct: upstreamPort, 'flotilla tcp': tcpPort, haproxy: haproxyPort, 'flotilla http': httpPort, nginx: nginxPort };
+    const latencyRuns = Object.fromEntries(Object.keys(latencyTargets).map((name) => [name, []]));
+    const names = Object.keys(latencyTargets);
+    for (let r = 0; r < LATENCY_ROUNDS && (r === 0 || Date.now() - started < BUDGET_MS); r++) {
+      const order = [...names.slice(r % names.length), ...names.slice(0, r % names.length)];
+      for (const name of r % 2 ? order.reverse() : order) {
+        const result = await wrk(url(latencyTargets[name]), { connections: 1, seconds: LATENCY_SECONDS, latency: true });
+        if (name === 'flotilla http') proxiedHttpRequests += result.requests;
+        latencyRuns[name].push(result);
+      }
+    }
+    latency = {};
+    console.log('\nLatency, one connection (p50 of each run; added = median over rounds of proxy p50 − direct p50 of the same round)');
+    for (const name of names) {
+      const p50 = stat(latencyRuns[name], 'p50Us');
+      const p99 = stat(latencyRuns[name], 'p99Us');
+      const added = name === 'direct' ? undefined : round(median(latencyRuns[name].map((one, i) => one.p50Us - latencyRuns.direct[i].p50Us)));
+      latency[name] = { p50Us: p50, p99UsMedian: p99.median, requestsPerSecondMedian: stat(latencyRuns[name], 'requestsPerSecond').median, ...(added === undefined ? {} : { addedP50Us: added }) };
+      console.log(`  ${name.padEnd(14)} p50 ${String(p50.median).padStart(6)} µs (${p50.samples.join(', ')})  p99 ${p99.median} µs${added === undefined ? '' : `  added p50 ${added} µs`}`);
+    }
   }
 
   await stopServer(meshTcp);
@@ -482,27 +497,45 @@ main(async () => {
   await stopServer(bareForwarder);
   await stopServer(haproxy);
   await stopServer(nginx);
+  return { throughput, errors, latency, busy, proxiedHttpRequests };
+}
 
-  // 4: memory, one proxy process per service, HTTP listeners, telemetry on, light load.
+/**
+ * Phase 4: one proxy process per service (HTTP listeners, telemetry on, a light load), run as the
+ * proxy image runs it: its bundle and node flags. The proxies run a copy of node of
+ * their own: proxy containers share their image's node binary with each other and with nothing else,
+ * while here the collector and this bench run node too, and Pss would split the binary's pages with
+ * them. Returns the figures and the requests answered.
+ */
+async function memoryPhase({ dir, upstreamPort, collectorUrl, memoryPorts }) {
+  const proxyBundle = join(dir, 'flotilla-mesh-proxy.cjs');
+  await buildMeshProxy(proxyBundle);
+  const imageFlags = await meshProxyNodeFlags();
+  const proxyNode = join(dir, 'node');
+  copyFileSync(process.execPath, proxyNode);
+  chmodSync(proxyNode, 0o755);
   const bare = await startServer('bare node', process.execPath, ['-e', 'setInterval(() => {}, 1000); console.log("ready")'], { ready: /ready/ });
   await sleep(500);
   const bareNode = memory(bare.pid);
   await stopServer(bare);
+  console.log(`\nMemory: the proxy bundle (${round(statSync(proxyBundle).size / 1024)} KiB) run as the image runs it: node ${imageFlags.join(' ')} flotilla-mesh-proxy.cjs`);
   const memoryPhases = {};
-  // Default flags, as runMeshProxy runs today; then, for reference, one proxy with a smaller young
-  // generation (V8 grows each semi-space up to 16 MB under allocation), a flag a container command can carry.
+  let answeredRequests = 0;
+  // The image's flags; then, for reference, one proxy with node's defaults.
   const phases = [
-    { name: '1 service', count: 1, nodeArgs: [] },
-    { name: '5 services', count: 5, nodeArgs: [] },
-    { name: '1 service, node --max-semi-space-size=1 (reference)', count: 1, nodeArgs: ['--max-semi-space-size=1'] },
+    { name: '1 service', count: 1, nodeArgs: imageFlags },
+    { name: '5 services', count: 5, nodeArgs: imageFlags },
+    { name: '1 service, node defaults (reference)', count: 1, nodeArgs: [] },
   ];
   for (const [index, phase] of phases.entries()) {
     const proxies = [];
     for (let i = 0; i < phase.count; i++) {
-      proxies.push(await startMeshProxy(dir, bundle, { service: `svc${index}-${i + 1}`, kind: 'http', port: memoryPorts[i], upstreamPort, collectorUrl, nodeArgs: phase.nodeArgs }));
+      // callerServices: resolved every 5 s with dns.lookup, as a container resolves the project's services, so libuv's threads run as they do there.
+      const options = { service: `svc${index}-${i + 1}`, kind: 'http', port: memoryPorts[i], upstreamPort, collectorUrl, nodeArgs: phase.nodeArgs, execPath: proxyNode, callerServices: ['localhost'] };
+      proxies.push(await startMeshProxy(dir, proxyBundle, options));
     }
     const ports = memoryPorts.slice(0, phase.count);
-    await sleep(500);
+    await sleep(1000);
     const idle = proxies.map((proxy) => memory(proxy.pid));
     // Warm-up: 5 s at the light rate, then the load: LIGHT_SECONDS more.
     const warm = await Promise.all(ports.map((port) => lightLoad(port, LIGHT_RATE, 5)));
@@ -512,9 +545,10 @@ main(async () => {
     const afterLoad = proxies.map((proxy) => memory(proxy.pid));
     const answered = [...warm, ...load].reduce((sum, one) => sum + one.ok, 0);
     const failed = [...warm, ...load].reduce((sum, one) => sum + one.failed, 0);
-    proxiedHttpRequests += answered;
+    answeredRequests += answered;
     for (const proxy of proxies) await stopServer(proxy);
     const sum = (list, field) => round(list.reduce((total, one) => total + one[field], 0));
+    const max = (list, field) => Math.max(...list.map((one) => one[field]));
     memoryPhases[phase.name] = {
       processes: phase.count,
       nodeArgs: phase.nodeArgs,
@@ -525,47 +559,106 @@ main(async () => {
       failed,
       totalRssMbAfterLoad: sum(afterLoad, 'rssMb'),
       totalPssMbAfterLoad: sum(afterLoad, 'pssMb'),
-      maxRssMbAfterLoad: Math.max(...afterLoad.map((one) => one.rssMb)),
-      maxHwmMb: Math.max(...afterLoad.map((one) => one.hwmMb)),
+      maxRssMbAfterLoad: max(afterLoad, 'rssMb'),
+      maxPssMbAfterLoad: max(afterLoad, 'pssMb'),
+      maxAnonMbAfterLoad: max(afterLoad, 'anonMb'),
+      maxHwmMb: max(afterLoad, 'hwmMb'),
     };
     const show = (list, field) => list.map((one) => one[field]).join(', ');
     console.log(`\nMemory, ${phase.name} (a proxy process each, ${LIGHT_RATE} req/s each): ${answered} answered, ${failed} failed`);
-    console.log(`  idle after start: RSS ${show(idle, 'rssMb')} MB (anon ${show(idle, 'anonMb')})`);
+    console.log(`  idle after start: RSS ${show(idle, 'rssMb')} MB (anon ${show(idle, 'anonMb')}); Pss ${show(idle, 'pssMb')} MB`);
     console.log(`  after warm-up:    RSS ${show(afterWarmUp, 'rssMb')} MB (anon ${show(afterWarmUp, 'anonMb')}); Pss ${show(afterWarmUp, 'pssMb')} MB`);
     console.log(`  after the load:   RSS ${show(afterLoad, 'rssMb')} MB (anon ${show(afterLoad, 'anonMb')}); VmHWM ${show(afterLoad, 'hwmMb')} MB; Pss ${show(afterLoad, 'pssMb')} MB`);
   }
   console.log(`\n  bare node (setInterval only): RSS ${bareNode.rssMb} MB (anon ${bareNode.anonMb} MB, file ${bareNode.fileMb} MB)`);
-  console.log(`  after the throughput runs (${CONNECTIONS} connections): flotilla http RSS ${busyHttpMemory.rssMb} MB, VmHWM ${busyHttpMemory.hwmMb} MB; flotilla tcp RSS ${busyTcpMemory.rssMb} MB, VmHWM ${busyTcpMemory.hwmMb} MB`);
+  return { figures: { bundleBytes: statSync(proxyBundle).size, nodeArgs: imageFlags, bareNode, services: memoryPhases }, answeredRequests };
+}
+
+
+main(async () => {
+  const started = Date.now();
+  const facts = machine(); // the load average at the start; writeResult adds the one at the end
+  for (const tool of ['wrk', 'haproxy', 'nginx']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is not installed (apt-get install -y haproxy nginx wrk)`);
+  }
+  const dir = workDirectory('mesh-proxy');
+  // Registered before cleanupOnExit, so on the way out the servers die before their directory goes.
+  process.once('exit', killChildren);
+  cleanupOnExit([], [dir]);
+  const { bin, version } = await snapshotCli(dir);
+  const versions = {
+    flotilla: version,
+    haproxy: spawnSync('haproxy', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0].trim(),
+    nginx: spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim(),
+    wrk: spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0].trim(),
+  };
+  const [upstreamPort, collectorPort, tcpPort, haproxyPort, httpPort, nginxPort, quietPort, barePort, ...memoryPorts] = await freePorts(14, 28100);
+  const ports = { upstreamPort, collectorPort, tcpPort, haproxyPort, httpPort, nginxPort, quietPort, barePort };
+  console.log(`phases: ${PHASES.join(', ')}`);
+
+  const upstream = await startNginx(dir, 'upstream', (prefix) => upstreamNginxConf(prefix, upstreamPort), upstreamPort);
+  const collector = await startCollector(bin, dir, collectorPort);
+  const collectorUrl = `http://127.0.0.1:${collectorPort}`;
+
+  let proxiedHttpRequests = 0;
+  let proxied = { throughput: undefined, errors: 0, latency: undefined, busy: undefined };
+  if (selected('throughput') || selected('latency')) {
+    proxied = await proxyPhases({ dir, bundle: await bundleMeshProxy(dir), versions, version, ports, collector, collectorUrl, started });
+    proxiedHttpRequests += proxied.proxiedHttpRequests;
+  }
+  const { throughput, errors, latency, busy } = proxied;
+
+  let memoryFigures;
+  if (selected('memory')) {
+    const { figures, answeredRequests } = await memoryPhase({ dir, upstreamPort, collectorUrl, memoryPorts });
+    memoryFigures = figures;
+    proxiedHttpRequests += answeredRequests;
+  }
+  if (busy) {
+    console.log(`  after the throughput runs (${CONNECTIONS} connections): flotilla http RSS ${busy.http.rssMb} MB, VmHWM ${busy.http.hwmMb} MB; flotilla tcp RSS ${busy.tcp.rssMb} MB, VmHWM ${busy.tcp.hwmMb} MB`);
+  }
 
   await stopServer(collector);
   await stopServer(upstream);
   const telemetry = storedTelemetry(dir);
   console.log(`\ntelemetry: ${telemetry.spans} spans and ${telemetry.metricPoints} metric points stored for ${proxiedHttpRequests} proxied HTTP requests (2 spans each: ${round((telemetry.spans / 2 / proxiedHttpRequests) * 100)}% delivered)`);
 
-  // The verdict takes the largest VmRSS after the light load over the processes run with default flags.
-  const worstRss = Math.max(memoryPhases['1 service'].maxRssMbAfterLoad, memoryPhases['5 services'].maxRssMbAfterLoad);
-  const verdicts = {
-    tcpThroughput: throughput.tcp.ratio >= TARGETS.tcpRatio,
-    httpThroughput: throughput.http.ratio >= TARGETS.httpRatio,
-    tcpLatency: latency['flotilla tcp'].addedP50Us < TARGETS.tcpAddedUs,
-    httpLatency: latency['flotilla http'].addedP50Us < TARGETS.httpAddedUs,
-    memory: worstRss <= TARGETS.rssMbPerService,
-  };
+  const verdicts = {};
   console.log('');
-  console.log(`${mark(verdicts.tcpThroughput)} tcp throughput vs haproxy: ${throughput.tcp.ratio}x (target ≥ ${TARGETS.tcpRatio}x)`);
-  console.log(`${mark(verdicts.httpThroughput)} http throughput vs nginx: ${throughput.http.ratio}x (target ≥ ${TARGETS.httpRatio}x)`);
-  console.log(`${mark(verdicts.tcpLatency)} tcp added p50 latency: ${latency['flotilla tcp'].addedP50Us} µs (target < ${TARGETS.tcpAddedUs} µs; haproxy ${latency.haproxy.addedP50Us} µs)`);
-  console.log(`${mark(verdicts.httpLatency)} http added p50 latency: ${latency['flotilla http'].addedP50Us} µs (target < ${TARGETS.httpAddedUs} µs; nginx ${latency.nginx.addedP50Us} µs)`);
-  console.log(`${mark(verdicts.memory)} memory per proxied service: RSS ${worstRss} MB per proxy process after a light load (target ≤ ${TARGETS.rssMbPerService} MB; a bare node process alone: ${bareNode.rssMb} MB)`);
+  if (throughput) {
+    verdicts.tcpThroughput = throughput.tcp.ratio >= TARGETS.tcpRatio;
+    verdicts.httpThroughput = throughput.http.ratio >= TARGETS.httpRatio;
+    console.log(`${mark(verdicts.tcpThroughput)} tcp throughput vs haproxy: ${throughput.tcp.ratio}x (target ≥ ${TARGETS.tcpRatio}x)`);
+    console.log(`${mark(verdicts.httpThroughput)} http throughput vs nginx: ${throughput.http.ratio}x (target ≥ ${TARGETS.httpRatio}x)`);
+  }
+  if (latency) {
+    verdicts.tcpLatency = latency['flotilla tcp'].addedP50Us < TARGETS.tcpAddedUs;
+    verdicts.httpLatency = latency['flotilla http'].addedP50Us < TARGETS.httpAddedUs;
+    console.log(`${mark(verdicts.tcpLatency)} tcp added p50 latency: ${latency['flotilla tcp'].addedP50Us} µs (target < ${TARGETS.tcpAddedUs} µs; haproxy ${latency.haproxy.addedP50Us} µs)`);
+    console.log(`${mark(verdicts.httpLatency)} http added p50 latency: ${latency['flotilla http'].addedP50Us} µs (target < ${TARGETS.httpAddedUs} µs; nginx ${latency.nginx.addedP50Us} µs)`);
+  }
+  if (memoryFigures) {
+    // After the light load, over the processes run with the image's settings. RSS counts every page a
+    // process maps, the node binary's included, which proxy containers of one image share; Pss splits
+    // shared pages between the processes mapping them; RssAnon is what each proxy has alone.
+    const measured = [memoryFigures.services['1 service'], memoryFigures.services['5 services']];
+    const worstRss = Math.max(...measured.map((one) => one.maxRssMbAfterLoad));
+    const pss = measured.map((one) => one.maxPssMbAfterLoad);
+    const anon = Math.max(...measured.map((one) => one.maxAnonMbAfterLoad));
+    verdicts.memory = worstRss <= TARGETS.rssMbPerService;
+    verdicts.memoryPss = Math.max(...pss) <= TARGETS.rssMbPerService;
+    console.log(`${mark(verdicts.memory)} memory per proxied service, RSS: ${worstRss} MB per proxy process after a light load (target ≤ ${TARGETS.rssMbPerService} MB; a bare node process alone: ${bareNodeText(memoryFigures.bareNode)})`);
+    console.log(`${mark(verdicts.memoryPss)} memory per proxied service, Pss: ${pss[0]} MB with 1 service, ${pss[1]} MB each with 5 (target ≤ ${TARGETS.rssMbPerService} MB); its own pages (RssAnon): ${anon} MB at most`);
+  }
 
-  writeResult('mesh-proxy', {
+  writeResult(PHASES.length === ALL_PHASES.length ? 'mesh-proxy' : `mesh-proxy-${PHASES.join('-')}`, {
     ...facts,
     measures: 'the mesh proxy (runMeshProxy in its own node process, telemetry on to flotilla serve) vs HAProxy (mode tcp) and nginx (reverse proxy, upstream keep-alive), loopback, upstream nginx return 200, wrk',
+    phases: PHASES,
     params: { seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, latencySeconds: LATENCY_SECONDS, latencyRounds: LATENCY_ROUNDS, lightRate: LIGHT_RATE, lightSeconds: LIGHT_SECONDS, comparators: '1 thread / 1 worker each, as the mesh proxy is one event loop', versions },
-    throughput,
-    wrkErrors: errors,
-    latency,
-    memory: { bareNode, services: memoryPhases, afterThroughputRuns: { http: busyHttpMemory, tcp: busyTcpMemory } },
+    ...(throughput && { throughput, wrkErrors: errors }),
+    ...(latency && { latency }),
+    ...((memoryFigures || busy) && { memory: { ...memoryFigures, ...(busy && { afterThroughputRuns: busy }) } }),
     telemetry: { ...telemetry, proxiedHttpRequests },
     targets: TARGETS,
     verdicts,

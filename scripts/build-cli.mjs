@@ -1,10 +1,12 @@
 // Bundles the CLI with esbuild into dist/bin/: flotilla-main.cjs (all of Flotilla and its
-// dependencies in one CommonJS file) and flotilla.cjs (the launcher that runs it with a V8 code
-// cache). Start-up time is most of a command that has nothing to do, and one cached file starts
-// in a fraction of the time the unbundled ES modules take (bench/README.md). Type checking is
-// `npm run typecheck`; this only transpiles.
+// dependencies in one CommonJS file), flotilla.cjs (the launcher that runs it with a V8 code
+// cache), and flotilla-mesh-proxy.cjs (the mesh proxy alone: what a proxy container runs). Start-up
+// time is most of a command that has nothing to do, and one cached file starts in a fraction of the
+// time the unbundled ES modules take (bench/README.md). Type checking is `npm run typecheck`; this
+// only transpiles.
 import { copyFileSync, chmodSync, readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
+import { buildMeshProxy } from './lib/mesh-proxy-build.mjs';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
@@ -56,5 +58,7 @@ await build({
   logLevel: 'warning',
   external: ['better-sqlite3'],
 });
+// The mesh proxy on its own (scripts/lib/mesh-proxy-build.mjs): one runs beside every meshed service.
+await buildMeshProxy('dist/bin/flotilla-mesh-proxy.cjs');
 copyFileSync('src/cli/launcher.cjs', 'dist/bin/flotilla.cjs');
 chmodSync('dist/bin/flotilla.cjs', 0o755);

@@ -1,8 +1,9 @@
 /**
- * The mesh proxy's image, built by Flotilla from its own bundle: `node:20-bookworm-slim` with
- * dist/bin/flotilla.cjs and flotilla-main.cjs, running `flotilla mesh-proxy`. Its tag names the
- * Flotilla version and the content (bundle and Dockerfile), so a new build of Flotilla gets a new
- * image, and an existing one is never rebuilt.
+ * The mesh proxy's image, built by Flotilla from its own build: `node:20-bookworm-slim` with
+ * dist/bin/flotilla-mesh-proxy.cjs (the proxy alone, not the CLI: a proxy runs beside every meshed
+ * service, and the whole CLI cost about 25 MB more per process), run with the node flags of
+ * mesh-proxy-process.ts. Its tag names the Flotilla version and the content (the copied bundle and
+ * the Dockerfile), so a new build of Flotilla gets a new image, and an existing one is never rebuilt.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { FlotillaError } from '../core/errors.js';
 import { FLOTILLA_VERSION } from '../core/version.js';
 import type { Driver, ImageInfo, ProgressListener } from '../runtime/driver.js';
+import { MESH_PROXY_NODE_FLAGS } from './mesh-proxy-process.js';
 
 /** The repository of the proxy image. */
 export const MESH_IMAGE_REPOSITORY = 'flotilla-mesh';
@@ -20,7 +22,9 @@ export const MESH_IMAGE_REPOSITORY = 'flotilla-mesh';
 /** The base image: present on the host (no pull is attempted). */
 export const MESH_BASE_IMAGE = 'node:20-bookworm-slim';
 
-const BUNDLE_FILES = ['flotilla.cjs', 'flotilla-main.cjs'] as const;
+/** The proxy's bundle, built by scripts/build-cli.mjs beside the CLI's. */
+const PROXY_BUNDLE = 'flotilla-mesh-proxy.cjs';
+const BUNDLE_FILES = [PROXY_BUNDLE] as const;
 const DOCKERFILE_NAME = 'Dockerfile.flotilla-mesh';
 
 /** The proxy runs as the base image's unprivileged `node` user; Docker lets containers bind ports below 1024 unprivileged. */
@@ -29,8 +33,7 @@ export const MESH_DOCKERFILE = [
   `COPY ${BUNDLE_FILES.join(' ')} /flotilla/`,
   'USER node',
   'EXPOSE 8474',
-  // A 1 MiB young generation: 14 MB less per proxy under load, same throughput (bench/README.md, mesh-proxy).
-  'ENTRYPOINT ["node", "--max-semi-space-size=1", "/flotilla/flotilla.cjs", "mesh-proxy"]',
+  `ENTRYPOINT ${JSON.stringify(['node', ...MESH_PROXY_NODE_FLAGS, `/flotilla/${PROXY_BUNDLE}`])}`,
   '',
 ].join('\n');
 
@@ -41,7 +44,7 @@ export interface MeshImageSource {
   build(driver: Driver, labels: Record<string, string>, onProgress?: ProgressListener): Promise<ImageInfo>;
 }
 
-/** The built CLI beside the running code: the directory holding flotilla.cjs and flotilla-main.cjs, or undefined when running from source. */
+/** The build beside the running code: the directory holding flotilla-mesh-proxy.cjs, or undefined when running from source. */
 export function bundleDirectory(): string | undefined {
   // In the bundle (CommonJS) __filename is dist/bin/flotilla-main.cjs; from source it is undefined and the module is under src/.
   const here = typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url);
@@ -77,7 +80,7 @@ export function meshImageFromBundle(directory: string): MeshImageSource {
 export function locateMeshImage(): MeshImageSource {
   const directory = bundleDirectory();
   if (!directory) {
-    throw new FlotillaError('MESH_NEEDS_BUILT_CLI', 'the mesh proxy image is built from the bundled CLI (dist/bin/flotilla.cjs and flotilla-main.cjs), and this Flotilla runs from source', {
+    throw new FlotillaError('MESH_NEEDS_BUILT_CLI', `the mesh proxy image is built from the bundled proxy (dist/bin/${PROXY_BUNDLE}, beside the bundled CLI), and this Flotilla runs from source`, {
       hint: 'Run `npm run build`, then use dist/bin/flotilla.cjs (or take the services out of the mesh with `x-flotilla: { mesh: false }`).',
     });
   }

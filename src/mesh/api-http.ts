@@ -1,9 +1,11 @@
 /**
- * What the mesh's two Toxiproxy-compatible APIs share — a proxy container's (toxiproxy-api.ts) and
- * the control plane's (control-plane.ts): bodies read as text and parsed per route, errors as
- * Toxiproxy's `{"error", "status"}` JSON, the browser guard, and the proxy body schema.
+ * What the mesh's two Toxiproxy-compatible APIs share — a proxy container's (toxiproxy-api.ts, on
+ * node:http, so the proxy process loads no web framework) and the control plane's (control-plane.ts,
+ * on Fastify): bodies read as text and parsed per route, errors as Toxiproxy's `{"error", "status"}`
+ * JSON, the guards, and the proxy body schema.
  */
 import { timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import * as z from 'zod';
 import { badRequest, MeshError } from './errors.js';
@@ -48,15 +50,24 @@ export function parseBody<T>(schema: z.ZodType<T>, raw: unknown): T {
   return parsed.data;
 }
 
-/** Answers Toxiproxy's error JSON, with Flotilla's `hint` when there is one. */
-export function sendError(reply: FastifyReply, status: number, message: string, hint?: string): FastifyReply {
-  return reply
-    .code(status)
-    .type('application/json')
-    .send({ error: message, status, ...(hint ? { hint } : {}) });
+/** Toxiproxy's error JSON, with Flotilla's `hint` when there is one. */
+export interface ErrorJson {
+  error: string;
+  status: number;
+  hint?: string;
 }
 
-/** How `prepareApiApp` guards and answers. */
+/** The error JSON of `status` and `message`. */
+export function errorJson(status: number, message: string, hint?: string): ErrorJson {
+  return { error: message, status, ...(hint ? { hint } : {}) };
+}
+
+/** Answers Toxiproxy's error JSON, with Flotilla's `hint` when there is one. */
+export function sendError(reply: FastifyReply, status: number, message: string, hint?: string): FastifyReply {
+  return reply.code(status).type('application/json').send(errorJson(status, message, hint));
+}
+
+/** How the APIs guard and answer. */
 export interface ApiAppGuards {
   /** Refuse requests carrying an `Origin` header (any browser request but a simple GET does). */
   refuseCrossOrigin?: boolean;
@@ -64,6 +75,30 @@ export interface ApiAppGuards {
   token?: string | undefined;
   /** Called with errors that are not MeshErrors (answered 500). */
   onInternalError?: ((error: unknown) => void) | undefined;
+}
+
+/** The guards of `prepareApiApp`, for any server: `refusal(headers)` is the 403 to answer, or undefined to serve the request. */
+export function requestGuard(guards: ApiAppGuards): (headers: IncomingHttpHeaders) => ErrorJson | undefined {
+  const expected = guards.token === undefined ? undefined : Buffer.from(guards.token);
+  return (headers) => {
+    // Toxiproxy's CSRF guard: the API takes no token from its clients on loopback, so browsers
+    // (a web page POSTing to 127.0.0.1) are refused.
+    if ((headers['user-agent'] ?? '').startsWith('Mozilla/')) return errorJson(403, 'User agent not allowed');
+    if (guards.refuseCrossOrigin && headers.origin !== undefined) return errorJson(403, 'cross-origin requests are not allowed');
+    if (expected && !tokenMatches(headers[MESH_TOKEN_HEADER], expected)) {
+      return errorJson(403, 'missing or wrong mesh token', 'This is a mesh proxy container’s own API; change its faults through the control plane (`flotilla serve`, 127.0.0.1:8474).');
+    }
+    return undefined;
+  };
+}
+
+/** The answer to an error a route threw: MeshErrors with their status, HTTP errors' 4xx as they are (a body too large), the rest 500. */
+export function errorAnswer(error: unknown, onInternalError?: (error: unknown) => void): ErrorJson {
+  if (error instanceof MeshError) return errorJson(error.status, error.message, error.hint);
+  const status = (error as { statusCode?: unknown } | undefined)?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) return errorJson(status, (error as Error).message);
+  onInternalError?.(error);
+  return errorJson(500, error instanceof Error ? error.message : String(error));
 }
 
 /**
@@ -75,24 +110,15 @@ export function prepareApiApp(app: FastifyInstance, guards: ApiAppGuards): void 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
-  const expected = guards.token === undefined ? undefined : Buffer.from(guards.token);
+  const refusal = requestGuard(guards);
   app.addHook('onRequest', async (request, reply) => {
-    // Toxiproxy's CSRF guard: the API takes no token from its clients on loopback, so browsers
-    // (a web page POSTing to 127.0.0.1) are refused.
-    if ((request.headers['user-agent'] ?? '').startsWith('Mozilla/')) return sendError(reply, 403, 'User agent not allowed');
-    if (guards.refuseCrossOrigin && request.headers.origin !== undefined) return sendError(reply, 403, 'cross-origin requests are not allowed');
-    if (expected && !tokenMatches(request.headers[MESH_TOKEN_HEADER], expected)) {
-      return sendError(reply, 403, 'missing or wrong mesh token', 'This is a mesh proxy container’s own API; change its faults through the control plane (`flotilla serve`, 127.0.0.1:8474).');
-    }
-    return undefined;
+    const refused = refusal(request.headers);
+    return refused ? sendError(reply, refused.status, refused.error, refused.hint) : undefined;
   });
 
   app.setErrorHandler((error, _request, reply) => {
-    if (error instanceof MeshError) return sendError(reply, error.status, error.message, error.hint);
-    const status = (error as { statusCode?: unknown }).statusCode;
-    if (typeof status === 'number' && status >= 400 && status < 500) return sendError(reply, status, (error as Error).message);
-    guards.onInternalError?.(error);
-    return sendError(reply, 500, error instanceof Error ? error.message : String(error));
+    const answer = errorAnswer(error, guards.onInternalError);
+    return sendError(reply, answer.status, answer.error, answer.hint);
   });
 
   app.setNotFoundHandler((_request, reply) => sendError(reply, 404, 'not found'));

@@ -1,11 +1,12 @@
 /**
- * The entry a mesh proxy container runs: the proxies of one service (HTTP and TCP listeners in
- * front of its replicas), its control API, and its telemetry, from one validated config. Run as a
- * program, it reads the config as JSON from the file named by its first argument or from
- * FLOTILLA_MESH_CONFIG, and stops cleanly on SIGTERM/SIGINT.
+ * What a mesh proxy container runs: the proxies of one service (HTTP and TCP listeners in front of
+ * its replicas), its control API, and its telemetry, from one validated config. As a program
+ * (`meshProxyProgram`, the whole of proxy-bin.ts, bundled on its own as
+ * dist/bin/flotilla-mesh-proxy.cjs), it reads the config as JSON from the file named by its first
+ * argument or from FLOTILLA_MESH_CONFIG, and stops cleanly on SIGTERM/SIGINT. What this file
+ * imports is what every proxy process loads: keep it to node's modules, zod and the mesh.
  */
 import { readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import * as z from 'zod';
 import { UsageError } from '../core/errors.js';
 import { formatHostPort, parseHostPort } from './address.js';
@@ -206,12 +207,15 @@ function configFromProcess(): MeshProxyConfigInput {
   return file ? parseMeshProxyConfigText(readFileSync(file, 'utf8'), file) : parseMeshProxyConfigText(process.env.FLOTILLA_MESH_CONFIG, 'FLOTILLA_MESH_CONFIG');
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  serveMeshProxy(configFromProcess()).then(
-    () => process.exit(0),
-    (error: unknown) => {
-      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-      process.exit(2);
-    },
-  );
+/** Runs the proxy as the process's whole job (proxy-bin.ts): exits 0 once stopped by a signal, 2 with the message on stderr when it cannot start. */
+export function meshProxyProgram(): void {
+  new Promise<MeshProxyConfigInput>((resolve) => resolve(configFromProcess()))
+    .then(serveMeshProxy)
+    .then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(2);
+      },
+    );
 }

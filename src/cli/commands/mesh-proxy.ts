@@ -1,7 +1,8 @@
 /**
- * `flotilla mesh-proxy` (hidden): what a mesh proxy container runs. Reads the proxy's config from
+ * `flotilla mesh-proxy` (hidden): a mesh proxy from the whole CLI. Reads the proxy's config from
  * FLOTILLA_MESH_CONFIG (JSON, see src/mesh/proxy-main.ts `meshProxyConfigSchema`) and serves until
- * SIGTERM. Loads nothing outside the bundle (no SQLite), so the proxy image is the bundle on Node.
+ * SIGTERM. Proxy containers do not run this: they run the same proxy from its own, much smaller
+ * bundle (dist/bin/flotilla-mesh-proxy.cjs, src/mesh/proxy-bin.ts; see src/deploy/mesh-image.ts).
  */
 import { ExitCode } from '../../core/errors.js';
 import { parseMeshProxyConfigText, serveMeshProxy } from '../../mesh/proxy-main.js';

@@ -178,6 +178,36 @@ describe("Toxiproxy's status codes and JSON", () => {
     expect((await call('GET', '/proxies')).json).toEqual({});
   });
 
+  test('unknown routes and methods are 404s; names are percent-decoded; a query string is not part of the route; HEAD answers as GET', async () => {
+    await call('POST', '/proxies', { name: 'p q', listen: '127.0.0.1:0', upstream: echo.address });
+    expect(await call('GET', '/nowhere')).toEqual({ status: 404, json: { error: 'not found', status: 404 } });
+    expect((await call('PUT', '/proxies/p%20q')).status).toBe(404);
+    expect((await call('GET', '/proxies/')).status).toBe(404);
+    expect((await call('GET', '/proxies/p%20q?verbose=1')).json).toMatchObject({ name: 'p q' });
+    expect((await call('GET', '/proxies/%E0%A4%A')).status).toBe(400);
+    const head = await fetch(`${api.url}/proxies/p%20q`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+  });
+
+  test('a body over 1 MiB is a 413, and the API goes on answering', async () => {
+    const response = await call('POST', '/proxies', JSON.stringify({ name: 'big', upstream: echo.address, padding: 'x'.repeat(1024 * 1024) }));
+    expect(response).toEqual({ status: 413, json: { error: 'Request body is too large', status: 413 } });
+    expect((await call('GET', '/proxies')).json).toEqual({});
+  });
+
+  test('close ends the connections of requests still in flight instead of waiting for them', async () => {
+    // A client that sent half of its body: its connection is busy, not idle, so only a forced close ends it.
+    const socket = await connect(new URL(api.url).host);
+    socket.write('POST /proxies HTTP/1.1\r\nHost: api\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name":');
+    const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
+    await api.close();
+    await ended;
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
   test('browsers are refused (403), as Toxiproxy refuses them', async () => {
     const response = await call('GET', '/proxies', undefined, { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64)' });
     expect(response.status).toBe(403);
