@@ -88,6 +88,8 @@ export interface MeshProxyConfigJson {
   listeners: { port: number; kind: MeshProtocol; upstreams: string[]; name: string; resilience?: MeshResilience }[];
   api: { host: string; port: number };
   collector?: string;
+  /** Traces a second the proxy starts; its default when absent. */
+  tracesPerSecond?: number;
   /** The project's services: the proxy resolves `X` and `X-upstream` to know callers by their address. */
   callerServices: string[];
   /** Callers at other addresses are found by reverse lookup of `<project>-<service>-<n>`. */
@@ -120,6 +122,7 @@ export function meshProxyConfig({ stack, service, ports, version }: MeshProxyInp
     })),
     api: { host: '0.0.0.0', port: MESH_API_PORT },
     ...(collector !== undefined && { collector }),
+    ...(settings?.tracesPerSecond !== undefined && { tracesPerSecond: settings.tracesPerSecond }),
     callerServices: Object.keys(stack.services).sort(),
     project: stack.name,
   };

@@ -53,6 +53,8 @@ export const meshProxyConfigSchema = z.strictObject({
   api: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(TOXIPROXY_DEFAULT_PORT) }).prefault({}),
   /** OTLP/HTTP collector base URL; no telemetry is sent without it. */
   collector: z.url({ protocol: /^https?$/ }).optional(),
+  /** Traces a second this proxy starts (sampler.ts); the default when absent. */
+  tracesPerSecond: z.number().min(0).max(100_000).optional(),
   /** Caller IP → service name, fixed; checked before `callerServices`. Unknown callers are `unknown`. */
   callers: z.record(z.string(), z.string()).default({}),
   /** The project's service names: the proxy resolves `X` and `X-upstream` every `callerRefreshMs` and knows callers by those addresses. */
@@ -123,7 +125,12 @@ export async function runMeshProxy(input: MeshProxyConfigInput | MeshProxyConfig
     ...(config.project !== undefined && { project: config.project }),
     ...(options.lookup && { lookup: options.lookup }),
   }).start();
-  const telemetry = config.collector ? createOtlpTelemetry({ service: config.service, version: config.version, endpoint: config.collector }) : noTelemetry;
+  const telemetry = config.collector
+    ? createOtlpTelemetry({
+        service: config.service, version: config.version, endpoint: config.collector,
+        ...(config.tracesPerSecond !== undefined && { spansPerSecond: config.tracesPerSecond }),
+      })
+    : noTelemetry;
   const registry = new ProxyRegistry({
     http: {
       telemetry,

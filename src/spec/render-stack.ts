@@ -106,8 +106,12 @@ function renderService(service: ServiceSpec): Plain {
 /** `false`, `true` for empty settings, else the mapping as resolved. */
 function renderMesh(mesh: false | ServiceMeshSettings): unknown {
   if (mesh === false) return false;
-  if (Object.keys(mesh.ports).length === 0 && mesh.resilience === undefined) return true;
-  return { ...(Object.keys(mesh.ports).length > 0 && { ports: { ...mesh.ports } }), ...(mesh.resilience && { resilience: mesh.resilience }) };
+  if (Object.keys(mesh.ports).length === 0 && mesh.resilience === undefined && mesh.tracesPerSecond === undefined) return true;
+  return {
+    ...(Object.keys(mesh.ports).length > 0 && { ports: { ...mesh.ports } }),
+    ...(mesh.resilience && { resilience: mesh.resilience }),
+    ...(mesh.tracesPerSecond !== undefined && { traces_per_second: mesh.tracesPerSecond }),
+  };
 }
 
 /** `telemetry` only when it differs from the default (on, Flotilla's collector), so most files show none. */

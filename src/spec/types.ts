@@ -81,6 +81,8 @@ export interface ServiceMeshSettings {
    * Toxiproxy-compatible API takes it), only what was written: the proxy fills in its defaults.
    */
   resilience?: MeshResilience;
+  /** Traces a second the proxy starts (callers' sampled traces are followed, failures always kept); the proxy's default (100) when absent. */
+  tracesPerSecond?: number;
 }
 
 /** `x-flotilla.mesh.resilience` as written: every field optional (the mesh's `resilienceSchema` input). */

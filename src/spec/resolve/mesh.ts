@@ -24,7 +24,11 @@ export function resolveServiceMesh(
     const protocol = raw.ports?.[key];
     if (protocol) ports[String(Number(key))] = protocol;
   }
-  return { ports, ...(raw.resilience && { resilience: clean(raw.resilience) as MeshResilience }) };
+  return {
+    ports,
+    ...(raw.resilience && { resilience: clean(raw.resilience) as MeshResilience }),
+    ...(raw.traces_per_second !== undefined && { tracesPerSecond: raw.traces_per_second }),
+  };
 }
 
 /** Drops keys whose value is undefined, at every depth, so the settings hash and render the same however they were read. */

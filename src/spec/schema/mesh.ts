@@ -1,6 +1,7 @@
 /**
  * `x-flotilla.mesh`: `true`/`false` at the top level; per service `true`, `false`, or a mapping
- * with the protocol of some ports and the HTTP resilience settings. The resilience shape is the
+ * with the protocol of some ports, the HTTP resilience settings, and how many traces a second its
+ * proxy starts (`traces_per_second`; every request is counted in metrics whatever it is). The resilience shape is the
  * proxy's own JSON form (src/mesh/http/resilience.ts `resilienceSchema`, snake_case, milliseconds)
  * with no defaults: the loader sits below the mesh, so the proxy fills in what is not written.
  * test/unit/spec/mesh.test.ts checks that both accept the same keys.
@@ -55,8 +56,10 @@ const portsSchema = z.record(z.string(), protocol).superRefine(
 );
 
 /** A service's `mesh:`. The mapping comes first so a mistake inside it is explained as such. */
-export const serviceMeshSchema = z.union([strictObject({ ports: portsSchema.optional(), resilience: meshResilienceSchema.optional() }), bool], {
-  error: 'true, false or a mapping with ports and resilience',
+export const serviceMeshSchema = z.union(
+  [strictObject({ ports: portsSchema.optional(), resilience: meshResilienceSchema.optional(), traces_per_second: num.pipe(z.number().min(0).max(100_000)).optional() }), bool],
+  {
+  error: 'true, false or a mapping with ports, resilience and traces_per_second',
 });
 
 /** The top-level `mesh:`. */

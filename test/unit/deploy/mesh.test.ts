@@ -184,7 +184,7 @@ describe('planUp with the mesh', () => {
 });
 
 describe('the proxy container', () => {
-  const target = meshed({ ports: {}, resilience: { retries: { attempts: 2 } } });
+  const target = meshed({ ports: {}, resilience: { retries: { attempts: 2 } }, tracesPerSecond: 10 });
   const api = target.services['api'] as ServiceSpec;
   const request = meshProxyRequest({
     stack: { ...target, flotilla: { ...target.flotilla, telemetry: { enabled: true } } },
@@ -215,6 +215,7 @@ describe('the proxy container', () => {
       ],
       api: { host: '0.0.0.0', port: 8474 },
       collector: 'http://host.docker.internal:4318',
+      tracesPerSecond: 10,
       callerServices: ['api', 'db', 'web'],
       project: 'demo',
     });

@@ -3,7 +3,7 @@ import { afterEach, expect, test } from 'vitest';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { ProxyRegistry, runMeshProxy, startToxiproxyApi, type RunningMeshProxy, type StartedToxiproxyApi } from '../../../src/mesh/index.js';
 import { closeHttp, request, startOkUpstream } from './http-helpers.js';
-import { closeAll, connect, roundTrip, startEchoServer } from './net-helpers.js';
+import { closeAll, connect, eventually, roundTrip, startEchoServer } from './net-helpers.js';
 
 let registry: ProxyRegistry | undefined;
 let api: StartedToxiproxyApi | undefined;
@@ -89,3 +89,21 @@ test('runMeshProxy starts one service\'s HTTP and TCP listeners and its API from
   const listed = await call(running.api.url, 'GET', '/proxies');
   expect(Object.keys(listed.json)).toEqual(['inventory-http', 'inventory-db']);
 });
+
+test('runMeshProxy samples the traces it starts at the rate its config gives; every request still counts', async () => {
+  const upstream = await startOkUpstream();
+  await expect(runMeshProxy({ service: 'x', listeners: [{ port: 0, kind: 'http', upstreams: [upstream.address] }], tracesPerSecond: -1 })).rejects.toThrow(/tracesPerSecond/);
+  running = await runMeshProxy({
+    service: 'inventory',
+    host: '127.0.0.1',
+    listeners: [{ port: 0, kind: 'http', upstreams: [upstream.address], name: 'inventory' }],
+    api: { host: '127.0.0.1', port: 0 },
+    // Nothing listens there: the telemetry is only counted, never delivered.
+    collector: 'http://127.0.0.1:9',
+    tracesPerSecond: 0,
+  });
+  for (let i = 0; i < 3; i++) expect((await request(running.proxies[0]?.listen ?? '', { path: `/items/${i}` })).status).toBe(200);
+  await eventually(() => (running?.telemetry.stats()?.untraced ?? 0) === 3);
+  expect(running.telemetry.stats()).toMatchObject({ traced: 0, untraced: 3 });
+});
+

@@ -58,6 +58,15 @@ describe('resolved mesh settings', () => {
     expect(off.stack.services['api']?.flotilla.mesh).toBe(false);
   });
 
+  it('take how many traces a second the proxy starts, and render it back', async () => {
+    const { stack } = await load(project(['    x-flotilla:', '      mesh: { traces_per_second: 5 }'], []));
+    expect(stack.services['api']?.flotilla.mesh).toEqual({ ports: {}, tracesPerSecond: 5 });
+    expect(renderStack(stack, 'yaml')).toContain('    x-flotilla:\n      mesh:\n        traces_per_second: 5\n');
+    expect(await issueOf(project(['    x-flotilla:', '      mesh: { traces_per_second: -1 }'], []))).toBe(
+      'compose.yaml:5:34 services.api.x-flotilla.mesh.traces_per_second: expected a number of at least 0, found -1',
+    );
+  });
+
   it('render as written, and load back the same', async () => {
     const { stack } = await load(project(['    x-flotilla:', '      mesh:', '        ports: { 8080: tcp }', '        resilience: { retries: { attempts: 2 } }'], ['  mesh: true']));
     const rendered = renderStack(stack, 'yaml');
