@@ -6,7 +6,6 @@
  * to the proxy's Node HTTP server for good: one connection never has two readers.
  */
 import type { Socket } from 'node:net';
-import { Cancel } from '../cancel.js';
 import { plainIp } from '../headers.js';
 import { Exchange, type CallerSide, type FastLaneContext } from './exchange.js';
 import { headEnd, MAX_HEAD_BYTES, parseRequestHead, type RequestHead } from './head.js';
@@ -31,7 +30,10 @@ export class CallerConnection implements CallerSide {
   onDrain: (() => void) | undefined;
   private state: State = 'idle';
   private pending: Buffer | undefined;
-  private gone = new Cancel();
+  /** The request in flight, if any. */
+  private exchange: Exchange | undefined;
+  /** The socket's timeout now: changed only when it must, as each change costs a timer. */
+  private timeoutMs: number;
   // The request whose body is being gathered.
   private body: { source: Buffer; head: RequestHead; data: Buffer; filled: number } | undefined;
   private readonly onData = (chunk: Buffer): void => this.received(chunk);
@@ -52,7 +54,10 @@ export class CallerConnection implements CallerSide {
     socket.on('drain', this.onDrained);
     socket.on('close', this.onClose);
     socket.on('error', () => undefined); // followed by close
-    socket.setTimeout(lane.keepAliveTimeoutMs);
+    // The keep-alive timeout stays armed through requests (a request in flight ignores it), so the
+    // common exchange costs no timer change.
+    this.timeoutMs = lane.keepAliveTimeoutMs;
+    socket.setTimeout(this.timeoutMs);
   }
 
   write(data: string | Buffer): boolean {
@@ -74,9 +79,8 @@ export class CallerConnection implements CallerSide {
       return;
     }
     this.state = 'idle';
-    this.gone = new Cancel();
+    this.exchange = undefined;
     if (this.socket.isPaused()) this.socket.resume();
-    this.socket.setTimeout(this.lane.keepAliveTimeoutMs);
     this.next();
   }
 
@@ -101,7 +105,7 @@ export class CallerConnection implements CallerSide {
     if (end < 0) {
       // Node answers a head too large with 431.
       if (pending.length > MAX_HEAD_BYTES) this.handOff();
-      else this.socket.setTimeout(this.lane.headersTimeoutMs);
+      else this.setTimeoutMs(this.lane.headersTimeoutMs);
       return;
     }
     const context = this.lane.context;
@@ -110,7 +114,7 @@ export class CallerConnection implements CallerSide {
       this.handOff();
       return;
     }
-    this.socket.setTimeout(0);
+    this.setTimeoutMs(this.lane.keepAliveTimeoutMs);
     const available = pending.length - end;
     if (available >= head.contentLength) {
       const data = head.contentLength === 0 ? undefined : pending.subarray(end, end + head.contentLength);
@@ -122,7 +126,7 @@ export class CallerConnection implements CallerSide {
     this.state = 'body';
     this.body = { source: pending, head, data: Buffer.allocUnsafe(head.contentLength), filled: 0 };
     const idleMs = context.requestBodyIdleTimeoutMs;
-    if (idleMs > 0) this.socket.setTimeout(idleMs);
+    if (idleMs > 0) this.setTimeoutMs(idleMs);
     this.gather(pending, end);
   }
 
@@ -134,7 +138,7 @@ export class CallerConnection implements CallerSide {
     body.filled += used;
     if (body.filled < body.data.length) return;
     this.body = undefined;
-    this.socket.setTimeout(0);
+    this.setTimeoutMs(this.lane.keepAliveTimeoutMs);
     if (offset + used < chunk.length) this.pending = chunk.subarray(offset + used);
     this.startExchange(body.source, body.head, body.data);
   }
@@ -150,7 +154,8 @@ export class CallerConnection implements CallerSide {
       released = true;
       budget.give(held);
     };
-    new Exchange(this.lane, this, source, head, data, release, this.gone).start();
+    this.exchange = new Exchange(this.lane, this, source, head, data, release);
+    this.exchange.start();
   }
 
   private handOff(): void {
@@ -179,6 +184,8 @@ export class CallerConnection implements CallerSide {
   }
 
   private timedOut(): void {
+    // A request in flight: the caller waits for the proxy, and is not the slow one.
+    if (this.state === 'busy') return;
     if (this.state === 'body') {
       const message = `mesh: the caller's request body stalled for ${this.lane.context.requestBodyIdleTimeoutMs} ms\n`;
       this.closeWith(`HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(message)}\r\nconnection: close\r\n\r\n${message}`);
@@ -201,6 +208,14 @@ export class CallerConnection implements CallerSide {
       this.body = undefined;
     }
     this.state = 'closed';
-    this.gone.cancel();
+    const exchange = this.exchange;
+    this.exchange = undefined;
+    exchange?.callerGone();
+  }
+
+  private setTimeoutMs(ms: number): void {
+    if (ms === this.timeoutMs) return;
+    this.timeoutMs = ms;
+    this.socket.setTimeout(ms);
   }
 }

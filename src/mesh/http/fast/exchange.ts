@@ -7,7 +7,6 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { classifyError } from '../attempt.js';
-import type { Cancel } from '../cancel.js';
 import type { ForwardContext } from '../forward-context.js';
 import type { Replica } from '../replicas.js';
 import { backoffDelayMs, isRetryable, type AttemptErrorKind } from '../resilience.js';
@@ -77,7 +76,6 @@ export class Exchange implements UpstreamListener {
     private readonly head: RequestHead,
     body: Buffer | undefined,
     private readonly releaseBody: () => void,
-    private readonly gone: Cancel,
   ) {
     const context = lane.context;
     this.trace = readTraceparent(head.traceparent);
@@ -89,7 +87,6 @@ export class Exchange implements UpstreamListener {
     context.counters.requests++;
     context.counters.active++;
     context.budget.recordRequest();
-    gone.onCancel(() => this.callerGone());
   }
 
   /** Sends the request to a first replica. */
@@ -102,7 +99,7 @@ export class Exchange implements UpstreamListener {
   }
 
   private tryReplica(): void {
-    if (this.gone.cancelled) return;
+    if (this.callerLeft) return;
     const settings = this.context.resilience;
     const remaining = this.deadline - performance.now();
     if (remaining <= 0) {
@@ -133,7 +130,7 @@ export class Exchange implements UpstreamListener {
 
   private send(connection: UpstreamConnection, attempt: number): void {
     // A connection that comes after its attempt was given up goes back to the pool unused.
-    if (this.gone.cancelled || this.phase !== 'connecting' || attempt !== this.attempts || this.timedOut) {
+    if (this.callerLeft || this.phase !== 'connecting' || attempt !== this.attempts || this.timedOut) {
       this.lane.pool.release(connection);
       return;
     }
@@ -189,7 +186,9 @@ export class Exchange implements UpstreamListener {
     this.framer = new BodyFramer(responseFraming(this.head.method, status, response));
     if (this.framer.untilClose || response.close) this.closeCaller = true;
     this.headSent = true;
-    if (settings.bodyIdleTimeoutMs > 0) this.connection!.socket.setTimeout(settings.bodyIdleTimeoutMs);
+    // The socket keeps its timeout between requests: set only when the settings changed it.
+    const socket = this.connection!.socket;
+    if (socket.timeout !== settings.bodyIdleTimeoutMs) socket.setTimeout(settings.bodyIdleTimeoutMs);
     this.reuseUpstream = !response.close;
     const framer = this.framer;
     const used = framer.take(received, end);
@@ -198,6 +197,8 @@ export class Exchange implements UpstreamListener {
   }
 
   private reuseUpstream = true;
+  /** The caller went away: nothing more is sent or tried. */
+  private callerLeft = false;
 
   /** Forwards the body bytes of `chunk`; finishes at the body's end. */
   private pass(chunk: Buffer): void {
@@ -250,7 +251,7 @@ export class Exchange implements UpstreamListener {
     }
     if (this.phase !== 'head' && this.phase !== 'connecting') return;
     this.clearTimer();
-    if (this.gone.cancelled) return;
+    if (this.callerLeft) return;
     const cause = error ?? Object.assign(new Error('the upstream closed the connection before answering'), { code: 'ECONNRESET' });
     this.attemptFailed(classifyError(cause, this.timedOut), cause, connection !== undefined && connection.reused && !this.timedOut && this.received === undefined);
   }
@@ -318,7 +319,6 @@ export class Exchange implements UpstreamListener {
     const connection = this.connection;
     this.connection = undefined;
     if (connection) {
-      connection.socket.setTimeout(0);
       if (this.reuseUpstream && !connection.socket.isPaused()) this.lane.pool.release(connection);
       else connection.socket.destroy();
     }
@@ -336,7 +336,9 @@ export class Exchange implements UpstreamListener {
     }
   }
 
-  private callerGone(): void {
+  /** The caller's connection closed: the request is given up and its upstream connection closed. */
+  callerGone(): void {
+    this.callerLeft = true;
     if (this.phase === 'over') return;
     this.error ??= 'the caller went away before the answer was complete';
     this.clearTimer();

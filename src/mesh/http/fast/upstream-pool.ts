@@ -7,7 +7,7 @@
 import net, { type Socket } from 'node:net';
 import type { Replica } from '../replicas.js';
 
-/** Below Node's default server keep-alive (5 s), so an idle upstream connection is closed here first. */
+/** Below Node's default server keep-alive (5 s): an upstream connection idle longer is not used again. */
 export const UPSTREAM_IDLE_MS = 4_000;
 
 /** What the holder of a connection hears from it. */
@@ -26,6 +26,8 @@ export class UpstreamConnection {
   reused = false;
   /** Whether its connect succeeded. */
   connected = false;
+  /** `performance.now()` when it was last released. */
+  idleSince = 0;
   private error: NodeJS.ErrnoException | undefined;
 
   constructor(
@@ -77,10 +79,16 @@ export class UpstreamPool {
   /** A connection to `replica` for `holder`: an idle one, a new one, or the next one released when at the bound. */
   acquire(replica: Replica, holder: UpstreamListener, use: (connection: UpstreamConnection) => void): void {
     const entry = this.entry(replica);
-    const idle = entry.idle.pop();
+    // Idle too long: the upstream may be closing it (Node servers close after 5 s). Checked here, as
+    // it is used, rather than with a timer per release.
+    const now = performance.now();
+    let idle = entry.idle.pop();
+    while (idle && now - idle.idleSince > UPSTREAM_IDLE_MS) {
+      idle.socket.destroy();
+      idle = entry.idle.pop();
+    }
     if (idle) {
       idle.holder = holder;
-      idle.socket.setTimeout(0);
       use(idle);
       return;
     }
@@ -110,7 +118,7 @@ export class UpstreamPool {
       connection.socket.destroy();
       return;
     }
-    connection.socket.setTimeout(UPSTREAM_IDLE_MS);
+    connection.idleSince = performance.now();
     entry.idle.push(connection);
   }
 
