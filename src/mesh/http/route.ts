@@ -26,9 +26,25 @@ export function pathOf(target: string): string {
   return path;
 }
 
+// Routes of recent paths: the mesh asks once per request, and services see few distinct paths.
+// Emptied when full, so paths with ids in them cannot grow it without bound.
+const ROUTE_CACHE_SIZE = 1024;
+const routes = new Map<string, string>();
+
 /** The route of a request target: `/orders/42?x=1` → `/orders/:id`; numbers, UUIDs and long hex ids become `:id`. */
 export function routeOf(target: string): string {
-  const segments = pathOf(target).split('/');
+  const path = pathOf(target);
+  let route = routes.get(path);
+  if (route === undefined) {
+    route = computeRoute(path);
+    if (routes.size >= ROUTE_CACHE_SIZE) routes.clear();
+    routes.set(path, route);
+  }
+  return route;
+}
+
+function computeRoute(path: string): string {
+  const segments = path.split('/');
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i] as string;
     if (NUMBER.test(segment) || UUID.test(segment) || HEX_ID.test(segment)) segments[i] = ':id';
