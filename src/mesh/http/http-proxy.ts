@@ -371,7 +371,9 @@ export class HttpProxy implements MeshProxy {
       context: this.context,
       pool: this.pool,
       keepAliveTimeoutMs: 65_000,
-      headersTimeoutMs: limits.headersTimeoutMs,
+      // As the Node server's: the head within the request timeout too.
+      headersTimeoutMs: limits.requestTimeoutMs > 0 ? Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) : limits.headersTimeoutMs,
+      requestTimeoutMs: limits.requestTimeoutMs,
       handOff: (socket, buffered) => {
         this.fastCallers.delete(socket);
         nodeListener.call(server, socket);

@@ -10,6 +10,9 @@ import { plainIp } from '../headers.js';
 import { Exchange, type CallerSide, type FastLaneContext } from './exchange.js';
 import { headEnd, MAX_HEAD_BYTES, parseRequestHead, type RequestHead } from './head.js';
 
+/** Node's answer to a caller too slow to send its request. */
+const REQUEST_TIMEOUT = 'HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
+
 /** Bytes read ahead (pipelined requests) before the caller's socket is paused. */
 const MAX_READ_AHEAD = 64 * 1024;
 
@@ -17,9 +20,12 @@ const MAX_READ_AHEAD = 64 * 1024;
 export interface FastLane extends FastLaneContext {
   /** Gives the connection to the Node HTTP path; `buffered` are the bytes read but not handled, from a request's start. */
   handOff(socket: Socket, buffered: Buffer | undefined): void;
-  /** How long a kept-alive caller connection may stay silent, and a caller take to send a head. */
+  /** How long a kept-alive caller connection may stay silent. */
   keepAliveTimeoutMs: number;
+  /** How long a caller may take to send a request head, from its first byte. */
   headersTimeoutMs: number;
+  /** How long a caller may take to send a whole request, head and body; 0 for no bound. */
+  requestTimeoutMs: number;
 }
 
 type State = 'idle' | 'body' | 'busy' | 'closed';
@@ -29,6 +35,8 @@ export class CallerConnection implements CallerSide {
   readonly address: string;
   onDrain: (() => void) | undefined;
   private state: State = 'idle';
+  /** `performance.now()` at the first byte of the request being read; 0 between requests. */
+  private requestStartedAt = 0;
   private pending: Buffer | undefined;
   /** The request in flight, if any. */
   private exchange: Exchange | undefined;
@@ -102,10 +110,20 @@ export class CallerConnection implements CallerSide {
       return;
     }
     const end = headEnd(pending, 0);
+    // Node answers a head too large with 431.
+    if (end > MAX_HEAD_BYTES || (end < 0 && pending.length > MAX_HEAD_BYTES)) {
+      this.handOff();
+      return;
+    }
     if (end < 0) {
-      // Node answers a head too large with 431.
-      if (pending.length > MAX_HEAD_BYTES) this.handOff();
-      else this.setTimeoutMs(this.lane.headersTimeoutMs);
+      // A deadline from the head's first byte, not an idle timer: a caller dribbling its head one
+      // byte at a time is cut off as Node cuts it off. The idle timer catches a caller gone silent.
+      if (this.requestStartedAt === 0) this.requestStartedAt = performance.now();
+      else if (performance.now() - this.requestStartedAt > this.lane.headersTimeoutMs) {
+        this.closeWith(REQUEST_TIMEOUT);
+        return;
+      }
+      this.setTimeoutMs(this.lane.headersTimeoutMs);
       return;
     }
     const context = this.lane.context;
@@ -124,9 +142,10 @@ export class CallerConnection implements CallerSide {
     }
     this.pending = undefined;
     this.state = 'body';
+    this.requestStartedAt ||= performance.now();
     this.body = { source: pending, head, data: Buffer.allocUnsafe(head.contentLength), filled: 0 };
-    const idleMs = context.requestBodyIdleTimeoutMs;
-    if (idleMs > 0) this.setTimeoutMs(idleMs);
+    // No idle bound when the settings give none (0): the request timeout still applies.
+    this.setTimeoutMs(context.requestBodyIdleTimeoutMs);
     this.gather(pending, end);
   }
 
@@ -136,7 +155,11 @@ export class CallerConnection implements CallerSide {
     const used = Math.min(chunk.length - offset, body.data.length - body.filled);
     chunk.copy(body.data, body.filled, offset, offset + used);
     body.filled += used;
-    if (body.filled < body.data.length) return;
+    if (body.filled < body.data.length) {
+      const limitMs = this.lane.requestTimeoutMs;
+      if (limitMs > 0 && performance.now() - this.requestStartedAt > limitMs) this.closeWith(REQUEST_TIMEOUT);
+      return;
+    }
     this.body = undefined;
     this.setTimeoutMs(this.lane.keepAliveTimeoutMs);
     if (offset + used < chunk.length) this.pending = chunk.subarray(offset + used);
@@ -146,6 +169,7 @@ export class CallerConnection implements CallerSide {
   /** Starts the exchange of the request whose head is at the start of `source`. */
   private startExchange(source: Buffer, head: RequestHead, data: Buffer | undefined): void {
     this.state = 'busy';
+    this.requestStartedAt = 0;
     const budget = this.lane.context.bodyBudget;
     const held = head.contentLength;
     let released = false;
@@ -191,7 +215,7 @@ export class CallerConnection implements CallerSide {
       this.closeWith(`HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(message)}\r\nconnection: close\r\n\r\n${message}`);
     } else if (this.state === 'idle') {
       // A partial head is a slow caller (408, as Node answers); a silent kept-alive connection just closes.
-      if (this.pending) this.closeWith('HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      if (this.pending) this.closeWith(REQUEST_TIMEOUT);
       else this.socket.destroy();
     }
   }

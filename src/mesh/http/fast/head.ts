@@ -17,9 +17,15 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 // spaces and tabs, each line ended by CRLF. Anything else (obsolete folding, a bare CR or LF, a
 // control character) fails it.
 const FIELD_LINES = /^(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*\r\n)*$/;
-const METHOD = /^[A-Z]+$/;
+// The methods the lane carries; others (CONNECT's tunnels, extension methods) are Node's to answer.
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE']);
+// An origin-form target of visible ASCII only (no bare CR or LF, no control character, no space).
+const TARGET = /^\/[!-~]*$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [\t\x20-\x7e\x80-\xff]*)?$/;
-const CONTENT_LENGTH = /^\d{1,15}$/;
+// Digits between optional spaces and tabs only (trim() would also take a no-break space).
+const CONTENT_LENGTH = /^[ \t]*(\d{1,15})[ \t]*$/;
+/** Fields whose bytes say where a message ends: never dropped, whatever Connection names. */
+const FRAMING = ['content-length', 'transfer-encoding'];
 
 /** Fields that never cross a proxy (as headers.ts says for the Node path). Framing fields are handled apart. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'http2-settings']);
@@ -64,11 +70,11 @@ export function headEnd(buffer: Buffer, from: number): number {
 }
 
 /**
- * One pass over a head's field lines: calls `field` with each lower-cased name and trimmed value,
+ * One pass over a head's field lines: calls `field` with each lower-cased name, its trimmed value and the value as received,
  * and returns the byte ranges to keep (the start line always; a field line unless `field` returns
  * false). Undefined when the field lines are malformed.
  */
-function scanFields(text: string, fieldsStart: number, field: (name: string, value: string) => boolean): number[] | undefined {
+function scanFields(text: string, fieldsStart: number, field: (name: string, value: string, raw: string) => boolean): number[] | undefined {
   if (!FIELD_LINES.test(text.slice(fieldsStart))) return undefined;
   const keep = [0, fieldsStart];
   let at = fieldsStart;
@@ -76,7 +82,8 @@ function scanFields(text: string, fieldsStart: number, field: (name: string, val
     const lineEnd = text.indexOf('\r\n', at);
     const next = lineEnd + 2;
     const colon = text.indexOf(':', at);
-    if (field(text.slice(at, colon).toLowerCase(), text.slice(colon + 1, lineEnd).trim())) {
+    const raw = text.slice(colon + 1, lineEnd);
+    if (field(text.slice(at, colon).toLowerCase(), raw.trim(), raw)) {
       // Kept: the range ending here grows, or a new one starts after a dropped line.
       if (keep[keep.length - 1] === at) keep[keep.length - 1] = next;
       else keep.push(at, next);
@@ -87,6 +94,12 @@ function scanFields(text: string, fieldsStart: number, field: (name: string, val
 }
 
 /** Adds the names in a Connection value to `into`. */
+/** A Content-Length value as a number; -2 when it is not one. */
+function lengthOf(raw: string): number {
+  const match = CONTENT_LENGTH.exec(raw);
+  return match ? Number(match[1]) : -2;
+}
+
 function addConnectionOptions(value: string, into: Set<string>): void {
   for (const token of value.split(',')) {
     const name = token.trim().toLowerCase();
@@ -127,21 +140,26 @@ export function parseRequestHead(buffer: Buffer, from: number, end: number): Req
   if (firstSpace <= 0 || lastSpace <= firstSpace || text.slice(lastSpace + 1, lineEnd) !== 'HTTP/1.1') return undefined;
   const method = text.slice(0, firstSpace);
   const target = text.slice(firstSpace + 1, lastSpace);
-  if (!METHOD.test(method) || target.charCodeAt(0) !== 0x2f || target.includes(' ')) return undefined;
+  if (!METHODS.has(method) || !TARGET.test(target)) return undefined;
   let contentLength = -1;
   let unsupported = false;
   let traceparent: string | undefined;
   let forwardedFor: string | undefined;
   let idempotencyKey = false;
   let named: Set<string> | undefined;
-  const keep = scanFields(text, lineEnd + 2, (name, value) => {
+  let host = false;
+  const keep = scanFields(text, lineEnd + 2, (name, value, raw) => {
     switch (name) {
       case 'content-length': {
-        const length = CONTENT_LENGTH.test(value) ? Number(value) : -2;
-        if (length < 0 || (contentLength >= 0 && length !== contentLength)) unsupported = true;
-        contentLength = length;
+        // Node's parser refuses a repeated Content-Length, even an equal one: so does the lane.
+        if (contentLength !== -1) unsupported = true;
+        contentLength = lengthOf(raw);
+        if (contentLength < 0) unsupported = true;
         return true;
       }
+      case 'host':
+        host = true;
+        return true;
       case 'transfer-encoding':
       case 'upgrade':
       case 'expect':
@@ -163,7 +181,9 @@ export function parseRequestHead(buffer: Buffer, from: number, end: number): Req
         return !HOP_BY_HOP.has(name);
     }
   });
-  if (!keep || unsupported) return undefined;
+  // HTTP/1.1 requires Host (Node answers 400 without it); a Connection naming a framing field
+  // would have the lane drop it while passing the body on: both are left to Node.
+  if (!keep || unsupported || !host || FRAMING.some((name) => named?.has(name))) return undefined;
   return {
     method, target, size: end - from, contentLength: Math.max(0, contentLength),
     close: named?.has('close') === true,
@@ -182,9 +202,9 @@ export function parseResponseHead(buffer: Buffer, from: number, end: number): Re
   let invalid = false;
   let transferEncoding: string | undefined;
   let named: Set<string> | undefined;
-  const keep = scanFields(text, lineEnd + 2, (name, value) => {
+  const keep = scanFields(text, lineEnd + 2, (name, value, raw) => {
     if (name === 'content-length') {
-      const length = CONTENT_LENGTH.test(value) ? Number(value) : -2;
+      const length = lengthOf(raw);
       if (length < 0 || (contentLength >= 0 && length !== contentLength)) invalid = true;
       contentLength = length;
       return true;
@@ -199,7 +219,11 @@ export function parseResponseHead(buffer: Buffer, from: number, end: number): Re
     }
     return !HOP_BY_HOP.has(name);
   });
-  if (!keep || invalid) return undefined;
+  // Both Content-Length and Transfer-Encoding: the message is ambiguous, an error (RFC 9112 §6.3),
+  // as Node's client takes it too (502).
+  if (!keep || invalid || (transferEncoding !== undefined && contentLength >= 0)) return undefined;
+  // A framing field named in Connection stays: its bytes pass through, so must the field that frames them.
+  for (const name of FRAMING) named?.delete(name);
   // Chunked only when it is the last coding (RFC 9112 §6.3); any other coding means: read until close.
   const chunked = transferEncoding !== undefined && /(?:^|,)\s*chunked\s*$/i.test(transferEncoding);
   const http10 = match[1] === '0';

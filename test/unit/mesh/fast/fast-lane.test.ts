@@ -7,7 +7,7 @@ import { afterEach, expect, test } from 'vitest';
 import { startHttpProxy, type HttpProxy } from '../../../../src/mesh/index.js';
 import type { MeshTelemetry, RequestRecord } from '../../../../src/mesh/http/telemetry/recorder.js';
 import { closeHttp, startOkUpstream, startUpstream } from '../http-helpers.js';
-import { closeAll, connect, eventually, outcome } from '../net-helpers.js';
+import { closeAll, connect, delay, eventually, outcome } from '../net-helpers.js';
 
 let proxy: HttpProxy | undefined;
 const rawServers = new Set<net.Server>();
@@ -159,3 +159,46 @@ test('a trace that starts here and is not sampled goes upstream with flags 00, s
   expect(upstream.seen.map((seen) => String(seen.headers.traceparent).slice(-2))).toEqual(['00', '01']);
   expect(records.map((record) => record.sampled)).toEqual([false, false]);
 });
+
+test('a request whose Connection names Content-Length cannot smuggle a second one: the Node path frames its body', async () => {
+  const upstream = await startOkUpstream();
+  proxy = await startHttpProxy({ name: 'svc', listen: '127.0.0.1:0', upstream: upstream.address });
+  const socket = await connect(proxy.listen);
+  const smuggled = 'GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n';
+  socket.write(`POST /a HTTP/1.1\r\nHost: x\r\nConnection: content-length\r\nContent-Length: ${smuggled.length}\r\n\r\n${smuggled}`);
+  await readUntil(socket, 'ok POST /a', 1);
+  expect(upstream.seen.map((seen) => [seen.method, seen.url, seen.body.toString()])).toEqual([['POST', '/a', smuggled]]);
+});
+
+test('a head over 16 KiB in one read is left to Node, which answers 431', async () => {
+  let answered = 0;
+  // An upstream that takes any head, however large: only the proxy can refuse it.
+  const upstream = await rawUpstream((socket) => {
+    answered++;
+    socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+  });
+  proxy = await startHttpProxy({ name: 'svc', listen: '127.0.0.1:0', upstream });
+  const socket = await connect(proxy.listen);
+  socket.write(`GET / HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(30_000)}\r\n\r\n`);
+  const result = await outcome(socket);
+  expect(result.data.toString('latin1')).toMatch(/^HTTP\/1\.1 431/);
+  expect(answered).toBe(0);
+});
+
+test('a caller dribbling its head one byte at a time is cut off at the headers timeout, as Node does', async () => {
+  const upstream = await startOkUpstream();
+  proxy = await startHttpProxy({ name: 'svc', listen: '127.0.0.1:0', upstream: upstream.address, limits: { headersTimeoutMs: 200 } });
+  const socket = await connect(proxy.listen);
+  const closed = outcome(socket, 15_000);
+  // Up to 1,000 bytes 25 ms apart (25 s, longer than the wait above): the head never ends, and each
+  // byte keeps the socket from going idle; only a deadline from the first byte ends it.
+  const head = 'GET / HTTP/1.1\r\nx-slow: ' + 'a'.repeat(1_000);
+  for (let i = 0; i < head.length && !socket.destroyed && socket.writable; i++) {
+    socket.write(head[i]!);
+    await delay(25);
+  }
+  const result = await closed;
+  expect(result.data.toString('latin1')).toMatch(/^HTTP\/1\.1 408/);
+  expect(upstream.seen).toEqual([]);
+});
+

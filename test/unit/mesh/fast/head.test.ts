@@ -41,8 +41,23 @@ describe('request heads', () => {
     expect(request(text).head).toBeUndefined();
   });
 
-  test('the same length twice is one length', () => {
-    expect(request('POST / HTTP/1.1\r\ncontent-length: 3\r\ncontent-length: 3\r\n\r\n').head?.contentLength).toBe(3);
+  test.each([
+    ['the same length twice (Node refuses it)', 'POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 3\r\ncontent-length: 3\r\n\r\n'],
+    ['a length padded with a no-break space', 'POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 5\u00a0\r\n\r\n'],
+    ['no Host', 'GET / HTTP/1.1\r\naccept: */*\r\n\r\n'],
+    ['Connection naming Content-Length (the lane would drop it and pass the body on: smuggling)', 'POST /a HTTP/1.1\r\nhost: x\r\nconnection: content-length\r\ncontent-length: 35\r\n\r\n'],
+    ['Connection naming Transfer-Encoding', 'GET /a HTTP/1.1\r\nhost: x\r\nconnection: Transfer-Encoding\r\n\r\n'],
+    ['a bare LF in the target', 'GET /x\nContent-Length:\t10\nX:\ty HTTP/1.1\r\nhost: x\r\n\r\n'],
+    ['a bare CR in the target', 'GET /x\ry HTTP/1.1\r\nhost: x\r\n\r\n'],
+    ['a control character in the target', 'GET /x\u0000y HTTP/1.1\r\nhost: x\r\n\r\n'],
+    ['an extension method', 'FOO / HTTP/1.1\r\nhost: x\r\n\r\n'],
+    ['CONNECT', 'CONNECT /x HTTP/1.1\r\nhost: x\r\n\r\n'],
+  ])('leaves %s to the Node path', (_what, text) => {
+    expect(request(text).head).toBeUndefined();
+  });
+
+  test('a length between spaces and tabs is read', () => {
+    expect(request('POST / HTTP/1.1\r\nhost: x\r\ncontent-length: \t7 \r\n\r\n').head?.contentLength).toBe(7);
   });
 
   test('sends upstream the head without hop-by-hop fields, with the caller added to X-Forwarded-For and the proxy span as traceparent', () => {
@@ -67,9 +82,15 @@ describe('response heads', () => {
     expect(callerResponse(buffer, 0, head!, true, 0).toString('latin1')).toBe('HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 2\r\nconnection: close\r\n\r\n');
   });
 
-  test('Transfer-Encoding wins over Content-Length; chunked only as the last coding', () => {
-    expect(response('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-length: 9\r\n\r\n').head).toMatchObject({ chunked: true, contentLength: -1, close: false });
+  test('both Transfer-Encoding and Content-Length is an error; chunked only as the last coding', () => {
+    expect(response('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-length: 9\r\n\r\n').head).toBeUndefined();
+    expect(response('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n').head).toMatchObject({ chunked: true, contentLength: -1, close: false });
     expect(response('HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\n\r\n').head).toMatchObject({ chunked: false, contentLength: -1, close: true });
+  });
+
+  test('framing fields stay, whatever Connection names: their bytes pass through', () => {
+    const { buffer, head } = response('HTTP/1.1 200 OK\r\nConnection: content-length, transfer-encoding, x-a\r\nContent-Length: 5\r\nx-a: 1\r\n\r\nhello');
+    expect(callerResponse(buffer, 0, head!, false, 5).toString('latin1')).toBe('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello');
   });
 
   test('an HTTP/1.0 answer closes unless kept alive, and reaches the caller as HTTP/1.1', () => {
