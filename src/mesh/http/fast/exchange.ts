@@ -61,6 +61,8 @@ export class Exchange implements UpstreamListener {
   private staleResendUsed = false;
   private timedOut = false;
   private timer: NodeJS.Timeout | undefined;
+  /** Leaves the pool's queue, while the attempt waits there for a connection. */
+  private leaveQueue: (() => void) | undefined;
   private received: Buffer | undefined;
   private framer: BodyFramer | undefined;
   private status = 0;
@@ -122,13 +124,22 @@ export class Exchange implements UpstreamListener {
         this.timedOut = true;
         // Sent: closing the connection fails the attempt (onClose). Still waiting for a connection: it fails here.
         if (this.connection) this.connection.socket.destroy();
-        else this.attemptFailed('timeout', new Error(`no connection to ${replica.address} within ${Math.ceil(timeoutMs)} ms`), false);
+        else {
+          this.stopWaiting();
+          this.attemptFailed('timeout', new Error(`no connection to ${replica.address} within ${Math.ceil(timeoutMs)} ms`), false);
+        }
       }, Math.max(1, Math.ceil(timeoutMs)));
     }
-    this.lane.pool.acquire(replica, this, (connection) => this.send(connection, attempt));
+    this.leaveQueue = this.lane.pool.acquire(replica, this, (connection) => this.send(connection, attempt));
+  }
+
+  private stopWaiting(): void {
+    this.leaveQueue?.();
+    this.leaveQueue = undefined;
   }
 
   private send(connection: UpstreamConnection, attempt: number): void {
+    this.leaveQueue = undefined;
     // A connection that comes after its attempt was given up goes back to the pool unused.
     if (this.callerLeft || this.phase !== 'connecting' || attempt !== this.attempts || this.timedOut) {
       this.lane.pool.release(connection);
@@ -339,6 +350,7 @@ export class Exchange implements UpstreamListener {
   /** The caller's connection closed: the request is given up and its upstream connection closed. */
   callerGone(): void {
     this.callerLeft = true;
+    this.stopWaiting();
     if (this.phase === 'over') return;
     this.error ??= 'the caller went away before the answer was complete';
     this.clearTimer();
@@ -362,6 +374,7 @@ export class Exchange implements UpstreamListener {
   }
 
   private end(): void {
+    this.stopWaiting();
     if (this.phase === 'over') return;
     this.phase = 'over';
     this.clearTimer();

@@ -76,8 +76,12 @@ export class UpstreamPool {
     private readonly maxIdle: number,
   ) {}
 
-  /** A connection to `replica` for `holder`: an idle one, a new one, or the next one released when at the bound. */
-  acquire(replica: Replica, holder: UpstreamListener, use: (connection: UpstreamConnection) => void): void {
+  /**
+   * A connection to `replica` for `holder`: an idle one, a new one, or the next one released when at
+   * the bound. When it has to wait, returns a function that leaves the queue (an attempt given up),
+   * so a waiter that no longer wants a connection holds nothing.
+   */
+  acquire(replica: Replica, holder: UpstreamListener, use: (connection: UpstreamConnection) => void): (() => void) | undefined {
     const entry = this.entry(replica);
     // Idle too long: the upstream may be closing it (Node servers close after 5 s). Checked here, as
     // it is used, rather than with a timer per release.
@@ -90,18 +94,30 @@ export class UpstreamPool {
     if (idle) {
       idle.holder = holder;
       use(idle);
-      return;
+      return undefined;
     }
     if (entry.count >= this.maxSockets) {
-      entry.waiting.push((connection) => {
+      const waiter = (connection: UpstreamConnection): void => {
         connection.holder = holder;
         use(connection);
-      });
-      return;
+      };
+      entry.waiting.push(waiter);
+      return () => {
+        const index = entry.waiting.indexOf(waiter);
+        if (index >= 0) entry.waiting.splice(index, 1);
+      };
     }
     const connection = this.connect(replica, entry);
     connection.holder = holder;
     use(connection);
+    return undefined;
+  }
+
+  /** Holders waiting for a connection, all replicas together. */
+  get waitingCount(): number {
+    let count = 0;
+    for (const entry of this.byReplica.values()) count += entry.waiting.length;
+    return count;
   }
 
   /** Takes a connection back after a complete exchange; it serves the next waiter or idles. */
