@@ -16,16 +16,11 @@ import { planFaults } from './message-toxics.js';
 import type { Replica } from './replicas.js';
 import { backoffDelayMs, isRetryable } from './resilience.js';
 import { pathOf, routeOf } from './route.js';
-import { formatTraceparent, newSpanId, readTraceparent } from './trace-context.js';
+import { formatTraceparent, newSpanId, readTraceparent, wallClockNs } from './trace-context.js';
 import { sampleTrace } from './telemetry/recorder.js';
 import { passUpgrade } from './upgrade.js';
 
 export type { ForwardContext } from './forward-context.js';
-
-/** Wall-clock now in Unix nanoseconds (ms precision plus the monotonic clock's fraction). */
-function wallClockNs(): bigint {
-  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
-}
 
 /** Origin-form target for the upstream: an absolute-form target keeps only its path and query. */
 function originForm(target: string): string {

@@ -6,7 +6,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
 /** Fields that never cross a proxy. `Transfer-Encoding` is Node's to set per hop; `TE` and `Trailer` describe the hop too. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings']);
+export const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings']);
 
 /** Names listed in the message's Connection header(s), lower-cased. */
 function connectionOptions(headers: IncomingHttpHeaders): Set<string> | undefined {

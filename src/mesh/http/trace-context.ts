@@ -37,6 +37,11 @@ export function newTraceId(): string {
   return randomHex(16);
 }
 
+/** Wall-clock now in Unix nanoseconds (ms precision plus the monotonic clock's fraction), for span times. */
+export function wallClockNs(): bigint {
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+}
+
 /** The caller's trace context, or a new trace when the header is absent or invalid (as the spec says: restart the trace). */
 export function readTraceparent(header: string | string[] | undefined): TraceContext {
   const value = Array.isArray(header) ? header[0] : header;

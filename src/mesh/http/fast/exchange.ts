@@ -11,7 +11,7 @@ import type { ForwardContext } from '../forward-context.js';
 import type { Replica } from '../replicas.js';
 import { backoffDelayMs, isRetryable, type AttemptErrorKind } from '../resilience.js';
 import { routeOf } from '../route.js';
-import { formatTraceparent, newSpanId, readTraceparent, type TraceContext } from '../trace-context.js';
+import { formatTraceparent, newSpanId, readTraceparent, wallClockNs, type TraceContext } from '../trace-context.js';
 import { sampleTrace } from '../telemetry/recorder.js';
 import { BodyFramer, responseFraming } from './framing.js';
 import { callerResponse, headEnd, MAX_HEAD_BYTES, parseResponseHead, upstreamRequest, type RequestHead } from './head.js';
@@ -34,10 +34,6 @@ export interface CallerSide {
 export interface FastLaneContext {
   context: ForwardContext;
   pool: UpstreamPool;
-}
-
-function wallClockNs(): bigint {
-  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
 }
 
 type Phase = 'connecting' | 'head' | 'body' | 'over';

@@ -8,6 +8,8 @@
  * It allocates little and makes objects of one shape: it runs twice per proxied request.
  */
 
+import { HOP_BY_HOP as NODE_HOP_BY_HOP } from '../headers.js';
+
 /** Longest head accepted on the fast lane (Node's default `maxHeaderSize` is 16 KiB). */
 export const MAX_HEAD_BYTES = 16 * 1024;
 
@@ -27,8 +29,11 @@ const CONTENT_LENGTH = /^[ \t]*(\d{1,15})[ \t]*$/;
 /** Fields whose bytes say where a message ends: never dropped, whatever Connection names. */
 const FRAMING = ['content-length', 'transfer-encoding'];
 
-/** Fields that never cross a proxy (as headers.ts says for the Node path). Framing fields are handled apart. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'http2-settings']);
+/**
+ * Fields that never cross a proxy: the Node path's, but for Transfer-Encoding, which the lane passes
+ * on because it passes the body's framing bytes on as they are.
+ */
+const HOP_BY_HOP = new Set([...NODE_HOP_BY_HOP].filter((name) => name !== 'transfer-encoding'));
 
 /** What the fast lane reads from a request head. */
 export interface RequestHead {
