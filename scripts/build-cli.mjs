@@ -4,11 +4,10 @@
 // time is most of a command that has nothing to do, and one cached file starts in a fraction of the
 // time the unbundled ES modules take (bench/README.md). Type checking is `npm run typecheck`; this
 // only transpiles.
-import { copyFileSync, chmodSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, chmodSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
+import { bundleOptions } from './lib/bundle-options.mjs';
 import { buildMeshProxy } from './lib/mesh-proxy-build.mjs';
-
-const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
 // Modules that dockerode and docker-modem load at start-up for features Flotilla does not use:
 // BuildKit sessions over gRPC and Docker over SSH (the driver refuses ssh:// hosts). Replaced by a
@@ -29,35 +28,13 @@ module.exports = stub;`,
 
 rmSync('dist/bin', { recursive: true, force: true });
 await build({
-  entryPoints: ['src/cli/main.ts'],
-  outfile: 'dist/bin/flotilla-main.cjs',
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  minify: true,
-  sourcemap: 'linked',
-  logLevel: 'warning',
-  define: { __FLOTILLA_VERSION__: JSON.stringify(version) },
-  // version.ts reads package.json through import.meta only when the version was not defined above.
-  logOverride: { 'empty-import-meta': 'silent' },
+  ...bundleOptions('src/cli/main.ts', 'dist/bin/flotilla-main.cjs'),
   // Native addons cannot be bundled; they load from node_modules at run time.
   external: ['better-sqlite3'],
   plugins: [unusedStub],
 });
 // The collector's store writer runs as a worker thread (src/server/store-writer.ts) from a file of its own.
-await build({
-  entryPoints: ['src/server/store-writer-worker.ts'],
-  outfile: 'dist/bin/flotilla-store-writer.cjs',
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  minify: true,
-  sourcemap: 'linked',
-  logLevel: 'warning',
-  external: ['better-sqlite3'],
-});
+await build({ ...bundleOptions('src/server/store-writer-worker.ts', 'dist/bin/flotilla-store-writer.cjs'), external: ['better-sqlite3'] });
 // The mesh proxy on its own (scripts/lib/mesh-proxy-build.mjs): one runs beside every meshed service.
 await buildMeshProxy('dist/bin/flotilla-mesh-proxy.cjs');
 copyFileSync('src/cli/launcher.cjs', 'dist/bin/flotilla.cjs');

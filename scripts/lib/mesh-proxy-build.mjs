@@ -3,35 +3,15 @@
 // benchmark measures the bundle the image ships. A proxy runs beside every meshed service, so it
 // loads only the mesh, zod and node's modules; an import that drags the CLI's heavy dependencies in
 // fails the build.
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { bundleOptions } from './bundle-options.mjs';
 
 /** Packages the proxy must never bundle. */
 const HEAVY = /node_modules\/(commander|dockerode|docker-modem|fastify|better-sqlite3|@opentelemetry|yaml|tar-fs|pino)\//;
 
 /** Bundles the mesh proxy into `outfile`; rejects when a heavy dependency got in. */
 export async function buildMeshProxy(outfile) {
-  const { version } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
-  const result = await build({
-    absWorkingDir: repo,
-    entryPoints: ['src/mesh/proxy-bin.ts'],
-    outfile,
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    minify: true,
-    sourcemap: 'linked',
-    logLevel: 'warning',
-    define: { __FLOTILLA_VERSION__: JSON.stringify(version) },
-    // version.ts reads package.json through import.meta only when the version was not defined above.
-    logOverride: { 'empty-import-meta': 'silent' },
-    metafile: true,
-  });
+  const result = await build({ ...bundleOptions('src/mesh/proxy-bin.ts', outfile), metafile: true });
   const heavy = Object.keys(result.metafile.inputs).filter((input) => HEAVY.test(input));
   if (heavy.length > 0) {
     const names = [...new Set(heavy.map((input) => HEAVY.exec(input)[1]))];
