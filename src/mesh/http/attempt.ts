@@ -1,11 +1,13 @@
 /**
  * One attempt at an upstream replica: sends the request (headers, then the body from its source)
  * and resolves with the response head, or with a classified error. The timeout covers the wait for
- * the response head; the body then streams for as long as it does not go silent (deliver.ts).
+ * the response head; the body then streams for as long as it does not go silent (deliver.ts). The
+ * caller's trailer fields go with the body.
  */
 import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import type { BodySource } from './body.js';
 import type { Cancel } from './cancel.js';
+import { endToEndTrailers } from './headers.js';
 import type { Replica } from './replicas.js';
 import type { AttemptErrorKind } from './resilience.js';
 
@@ -78,11 +80,20 @@ export function attempt(options: AttemptOptions): Promise<AttemptResult> {
       }, options.timeoutMs);
     }
     if (body.kind === 'buffer') {
+      // Sent only on a chunked request; forward.ts sends a body with trailers chunked.
+      if (body.trailers.length > 0) request.addTrailers(body.trailers);
       if (body.data.length === 0) request.end();
       else request.end(body.data);
       return;
     }
     for (const chunk of body.prefix) request.write(chunk);
-    options.source.pipe(request);
+    const source = options.source;
+    // The caller's trailers are parsed by the time its body ends. This listener comes before the
+    // one pipe() adds, which ends the request (and writes the trailers with the last chunk).
+    source.once('end', () => {
+      const trailers = endToEndTrailers(source.rawTrailers, source.headers);
+      if (trailers.length > 0) request.addTrailers(trailers);
+    });
+    source.pipe(request);
   });
 }

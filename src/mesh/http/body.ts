@@ -3,19 +3,27 @@
  * to send it again, and only up to two bounds: per request, and a byte budget shared by the whole
  * proxy. Past either, what was read is sent first and the rest streams through (that request then
  * gets no retry and no duplicate).
+ *
+ * A chunked body's trailer fields arrive with its end: a buffered body keeps them, so every send
+ * (retry, duplicate) carries them again; a streamed body passes them on when it ends (attempt.ts).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
+import { endToEndTrailers, type Trailers } from './headers.js';
 
 /** Where an attempt's body comes from. */
 export type BodySource =
-  /** The whole body, in memory: can be sent any number of times. `held` bytes are charged to the proxy's budget. */
-  | { kind: 'buffer'; data: Buffer; held: number }
+  /**
+   * The whole body, in memory: can be sent any number of times, with its end-to-end `trailers`.
+   * `held` bytes are charged to the proxy's budget (the trailers, bounded by Node's header size
+   * limit, are not).
+   */
+  | { kind: 'buffer'; data: Buffer; held: number; trailers: Trailers }
   /** `prefix` (already read), then the rest of the caller's request, streamed: once only. */
   | { kind: 'stream'; prefix: Buffer[] };
 
 /** The empty body, for requests without one. */
-export const EMPTY_BODY: BodySource = Object.freeze({ kind: 'buffer', data: Buffer.alloc(0), held: 0 });
+export const EMPTY_BODY: BodySource = Object.freeze({ kind: 'buffer', data: Buffer.alloc(0), held: 0, trailers: [] });
 
 /** Bytes of request bodies held in memory by one proxy, at most `limit` at a time. */
 export class BufferBudget {
@@ -89,7 +97,9 @@ export function readBody(request: IncomingMessage, limit: number, budget: Buffer
     };
     const onEnd = (): void => {
       cleanup();
-      resolve({ kind: 'buffer', data: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size), held: size });
+      // Node has parsed the trailer section by the time it emits 'end'.
+      const trailers = endToEndTrailers(request.rawTrailers, request.headers);
+      resolve({ kind: 'buffer', data: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size), held: size, trailers });
     };
     const onError = (error: Error): void => {
       cleanup();

@@ -1,7 +1,8 @@
 /**
  * The upstream's side of a request: the answer streamed back to the caller (after the downstream
  * faults), answers that are thrown away, and the second delivery of an `http_duplicate`. An upstream
- * body that goes silent is given up after the resilience settings' body idle timeout.
+ * body that goes silent is given up after the resilience settings' body idle timeout. Its trailer
+ * fields reach the caller when the answer is chunked.
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { attempt } from './attempt.js';
@@ -9,7 +10,7 @@ import { watchIdle, type BodySource } from './body.js';
 import { Cancel } from './cancel.js';
 import { answer, applyDelays, applyDrop } from './faults.js';
 import type { BodyHold, ForwardContext, Outcome, RequestState } from './forward-context.js';
-import { endToEndHeaders } from './headers.js';
+import { announcedTrailers, endToEndHeaders, endToEndTrailers } from './headers.js';
 
 /** Reads an answer nobody wants to its end (so its socket can be reused), or destroys it if it stalls. */
 export function discard(context: ForwardContext, upstream: IncomingMessage): void {
@@ -39,7 +40,13 @@ export async function deliver(context: ForwardContext, upstream: IncomingMessage
       return;
     }
   }
-  response.writeHead(upstream.statusCode ?? 502, upstream.statusMessage, endToEndHeaders(upstream.headers));
+  const status = upstream.statusCode ?? 502;
+  const headers = endToEndHeaders(upstream.headers);
+  // Node throws on a Trailer field in a message it does not send chunked, so it is announced only
+  // on an answer that will be (and only if the upstream's was: trailers come only with chunks).
+  const announced = upstream.headers['transfer-encoding'] === undefined ? undefined : announcedTrailers(upstream.headers);
+  if (announced && sendsChunked(response, state.method, status, headers)) headers.trailer = announced;
+  response.writeHead(status, upstream.statusMessage, headers);
   // Headers normally leave with the first body chunk (one write). If a body of unknown length (a
   // stream, server-sent events) has not started by the next turn of the loop, they go on their own.
   if (upstream.headers['content-length'] === undefined && !upstream.complete && upstream.readableLength === 0) {
@@ -57,6 +64,13 @@ export async function deliver(context: ForwardContext, upstream: IncomingMessage
   response.once('close', () => {
     if (!upstream.complete) upstream.destroy();
   });
+  // The upstream's trailers are parsed by the time its body ends. This listener comes before the
+  // one pipe() adds, which ends the response (and writes the trailers with the last chunk). On an
+  // answer that is not chunked (an HTTP/1.0 caller), Node drops them.
+  upstream.once('end', () => {
+    const trailers = endToEndTrailers(upstream.rawTrailers, upstream.headers);
+    if (trailers.length > 0) response.addTrailers(trailers);
+  });
   upstream.pipe(response);
   const idleMs = context.resilience.bodyIdleTimeoutMs;
   // Silence while the caller reads slowly (pipe back-pressure) is the caller's, and does not count.
@@ -66,6 +80,16 @@ export async function deliver(context: ForwardContext, upstream: IncomingMessage
     upstream.destroy();
     response.destroy();
   });
+}
+
+/**
+ * Whether Node will send this answer chunked, as its `_storeHeader` decides: a body is allowed (not
+ * HEAD, 1xx, 204 or 304), no Content-Length, and a caller that reads chunks (HTTP/1.1, or a TE
+ * asking for them: Node's `useChunkedEncodingByDefault`).
+ */
+function sendsChunked(response: ServerResponse, method: string, status: number, headers: OutgoingHttpHeaders): boolean {
+  if (method === 'HEAD' || status < 200 || status === 204 || status === 304) return false;
+  return headers['content-length'] === undefined && response.useChunkedEncodingByDefault;
 }
 
 /** The request a duplicate repeats. */

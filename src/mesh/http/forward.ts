@@ -2,6 +2,7 @@
  * The work done for one HTTP request: plan the message faults (a snapshot at arrival), apply the
  * upstream ones, read the body only if a retry or a duplicate needs it, try replicas under the
  * resilience settings, then hand the answer to deliver.ts; record telemetry when it is over.
+ * Trailer fields cross both ways (body.ts, attempt.ts, deliver.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -11,7 +12,7 @@ import { EMPTY_BODY, hasBody, readBody, watchIdle, type BodySource } from './bod
 import { deliver, discard, sendDuplicate } from './deliver.js';
 import { answer, applyDelays, applyDrop, sleep } from './faults.js';
 import { BodyHold, type ForwardContext, type Outcome, type RequestState } from './forward-context.js';
-import { appendForwardedFor, endToEndHeaders, plainIp } from './headers.js';
+import { announcedTrailers, appendForwardedFor, endToEndHeaders, plainIp } from './headers.js';
 import { planFaults } from './message-toxics.js';
 import type { Replica } from './replicas.js';
 import { backoffDelayMs, isRetryable } from './resilience.js';
@@ -146,7 +147,15 @@ async function run(context: ForwardContext, request: IncomingMessage, response: 
   const headers = endToEndHeaders(request.headers);
   appendForwardedFor(headers, state.callerAddress);
   headers.traceparent = formatTraceparent(state.trace, state.serverSpanId);
-  if (body.kind === 'buffer' && body.data.length > 0) headers['content-length'] = body.data.length;
+  // Only a chunked body carries trailers (RFC 9112 §7.1.2). Chunked is asked for by name: left to
+  // itself Node sends a GET or DELETE body with no framing at all, and a buffered body with a
+  // Content-Length. A streamed body goes on framed as the caller framed it.
+  const chunked = body.kind === 'stream' ? request.headers['transfer-encoding'] !== undefined : body.trailers.length > 0;
+  if (chunked) {
+    headers['transfer-encoding'] = 'chunked';
+    const announced = announcedTrailers(request.headers);
+    if (announced) headers.trailer = announced;
+  } else if (body.kind === 'buffer' && body.data.length > 0) headers['content-length'] = body.data.length;
   const upstreamPath = originForm(state.target);
 
   const deadline = settings.timeoutMs > 0 ? performance.now() + settings.timeoutMs : Infinity;
