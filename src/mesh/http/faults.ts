@@ -3,6 +3,7 @@
  * and the proxy's own short answers (aborts, errors).
  */
 import type { ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { Cancel } from './cancel.js';
 import type { ForwardContext, Outcome } from './forward-context.js';
 import type { ChosenFault, DirectionFaults, HttpDropAttributes } from './message-toxics.js';
@@ -50,7 +51,7 @@ export async function applyDelays(context: ForwardContext, faults: DirectionFaul
  * until the caller gives up, `max_hang_ms` passes (then resets), or the toxic is removed or updated
  * (then the request goes on normally). Resolves true if the request was dropped.
  */
-export async function applyDrop(context: ForwardContext, drop: ChosenFault<HttpDropAttributes>, response: ServerResponse, outcome: Outcome, signal: Cancel): Promise<boolean> {
+export async function applyDrop(context: ForwardContext, drop: ChosenFault<HttpDropAttributes>, caller: ServerResponse | Socket, outcome: Outcome, signal: Cancel): Promise<boolean> {
   outcome.faults.push(drop.toxic.name);
   if (drop.attributes.mode === 'hang') {
     const release = releaseOf(context, drop.toxic);
@@ -58,13 +59,12 @@ export async function applyDrop(context: ForwardContext, drop: ChosenFault<HttpD
     if (!full && release.cancelled && !signal.cancelled) return false;
   }
   outcome.error = `dropped by ${drop.toxic.name}`;
-  resetCaller(response);
+  resetSocket(caller instanceof Socket ? caller : caller.socket);
   return true;
 }
 
-/** Resets the caller's connection (TCP RST). */
-export function resetCaller(response: ServerResponse): void {
-  const socket = response.socket;
+/** Resets a caller's connection (TCP RST). */
+export function resetSocket(socket: Socket | null): void {
   if (!socket || socket.destroyed) return;
   if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
   else socket.destroy();

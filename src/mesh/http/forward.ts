@@ -4,16 +4,16 @@
  * resilience settings, then hand the answer to deliver.ts; record telemetry when it is over.
  * Trailer fields cross both ways (body.ts, attempt.ts, deliver.ts).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { attempt, type AttemptResult } from './attempt.js';
 import { Cancel } from './cancel.js';
 import { EMPTY_BODY, hasBody, readBody, watchIdle, type BodySource } from './body.js';
 import { deliver, discard, sendDuplicate } from './deliver.js';
-import { answer, applyDelays, applyDrop, sleep } from './faults.js';
+import { answer, applyDelays, applyDrop, resetSocket, sleep } from './faults.js';
 import { BodyHold, type ForwardContext, type Outcome, type RequestState } from './forward-context.js';
 import { announcedTrailers, appendForwardedFor, endToEndHeaders, plainIp } from './headers.js';
-import { planFaults } from './message-toxics.js';
+import { planFaults, type FaultPlan } from './message-toxics.js';
 import type { Replica } from './replicas.js';
 import { backoffDelayMs, isRetryable } from './resilience.js';
 import { pathOf, routeOf } from './route.js';
@@ -237,7 +237,13 @@ function backoff(context: ForwardContext, retry: number, signal: Cancel): Promis
   return sleep(backoffDelayMs(context.resilience, context.random, retry), [signal]);
 }
 
-/** Passes an upgrade (WebSocket) through to a replica in turn. */
+/**
+ * Passes an upgrade (WebSocket) through to a replica in turn. The handshake takes the message
+ * faults as a request does, in both directions, before it reaches the replica: delays, a drop
+ * (reset, or hang), an abort (the caller gets the status and no upgrade). A duplicate does not
+ * apply (a connection cannot be delivered twice) and is counted as skipped. After the 101 the
+ * proxy passes frames as bytes: no fault applies to them.
+ */
 export function forwardUpgrade(context: ForwardContext, request: IncomingMessage, socket: Socket, head: Buffer, onUpstream: (upstream: Socket) => void): void {
   const started = performance.now();
   const startNs = wallClockNs();
@@ -246,36 +252,89 @@ export function forwardUpgrade(context: ForwardContext, request: IncomingMessage
   const sampled = sampleTrace(context.telemetry, trace);
   const serverSpanId = newSpanId();
   const clientSpanId = newSpanId();
-  const replica = context.replicas.pick();
-  const forwardedFor = request.headers['x-forwarded-for'];
-  const overrides = {
-    'x-forwarded-for': forwardedFor ? `${Array.isArray(forwardedFor) ? forwardedFor.join(', ') : forwardedFor}, ${callerAddress}` : callerAddress,
-    traceparent: formatTraceparent(trace, serverSpanId),
-  };
+  const outcome: Outcome = { attempts: 0, upstream: undefined, error: undefined, faults: [] };
+  const toxics = context.messageToxics;
+  const plan = toxics.length === 0 ? undefined : planFaults(toxics, { method: request.method ?? 'GET', path: pathOf(request.url ?? '/'), headers: request.headers }, context.random);
   context.counters.upgrades++;
-  const upstream = passUpgrade({
-    request, socket, head, replica, overrides,
-    onStatus: (status) => {
-      if (status === 101) context.replicas.succeeded(replica);
-      else if (status === 0 || status >= 502) context.replicas.failed(replica);
-      context.telemetry.record({
-        caller: context.resolveCaller(callerAddress),
-        callerAddress,
-        method: request.method ?? 'GET',
-        route: routeOf(request.url ?? '/'),
-        status,
-        attempts: 1,
-        startTimeUnixNano: startNs,
-        durationNs: BigInt(Math.round((performance.now() - started) * 1e6)),
-        traceId: trace.traceId,
-        parentSpanId: trace.parentSpanId,
-        clientSpanId,
-        serverSpanId,
-        upstream: replica.address,
-        sampled,
-      });
+  const record = (status: number): void => {
+    if (outcome.faults.length > 0) context.counters.faulted++;
+    context.telemetry.record({
+      caller: context.resolveCaller(callerAddress),
+      callerAddress,
+      method: request.method ?? 'GET',
+      route: routeOf(request.url ?? '/'),
+      status,
+      attempts: outcome.attempts,
+      startTimeUnixNano: startNs,
+      durationNs: BigInt(Math.round((performance.now() - started) * 1e6)),
+      traceId: trace.traceId,
+      parentSpanId: trace.parentSpanId,
+      clientSpanId,
+      serverSpanId,
+      upstream: outcome.upstream,
+      error: outcome.error,
+      faults: outcome.faults,
+      sampled,
+    });
+  };
+  const connect = (): void => {
+    const replica = context.replicas.pick();
+    outcome.attempts = 1;
+    outcome.upstream = replica.address;
+    const forwardedFor = request.headers['x-forwarded-for'];
+    const overrides = {
+      'x-forwarded-for': forwardedFor ? `${Array.isArray(forwardedFor) ? forwardedFor.join(', ') : forwardedFor}, ${callerAddress}` : callerAddress,
+      traceparent: formatTraceparent(trace, serverSpanId),
+    };
+    const upstream = passUpgrade({
+      request, socket, head, replica, overrides,
+      onStatus: (status) => {
+        if (status === 101) context.replicas.succeeded(replica);
+        else if (status === 0 || status >= 502) context.replicas.failed(replica);
+        record(status);
+      },
+      onClosed: () => undefined,
+    });
+    onUpstream(upstream);
+  };
+  if (!plan) {
+    connect();
+    return;
+  }
+  applyUpgradeFaults(context, plan, socket, outcome).then(
+    (status) => {
+      if (status === undefined) connect();
+      else record(status);
     },
-    onClosed: () => undefined,
-  });
-  onUpstream(upstream);
+    () => {
+      resetSocket(socket);
+      record(0);
+    },
+  );
+}
+
+/**
+ * Applies a handshake's faults, upstream then downstream. Resolves undefined when the upgrade
+ * goes on, else the status the caller got (0: none, the connection was reset or went away).
+ */
+async function applyUpgradeFaults(context: ForwardContext, plan: FaultPlan, socket: Socket, outcome: Outcome): Promise<number | undefined> {
+  const gone = new Cancel();
+  socket.once('close', () => gone.cancel());
+  // Nothing is read while the faults act (passUpgrade's pipe resumes it): a caller sends no frame before its 101.
+  socket.pause();
+  if (plan.upstream.duplicate ?? plan.downstream.duplicate) context.counters.duplicatesSkipped++;
+  for (const faults of [plan.upstream, plan.downstream]) {
+    await applyDelays(context, faults, outcome, gone);
+    if (faults.drop && (await applyDrop(context, faults.drop, socket, outcome, gone))) return 0;
+    if (faults.abort) {
+      const { toxic, attributes } = faults.abort;
+      outcome.faults.push(toxic.name);
+      outcome.error = `aborted by ${toxic.name}`;
+      const body = `mesh: aborted by fault ${toxic.name}\n`;
+      socket.end(`HTTP/1.1 ${attributes.status} ${STATUS_CODES[attributes.status] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-flotilla-mesh: proxy\r\nconnection: close\r\n\r\n${body}`);
+      return attributes.status;
+    }
+    if (gone.cancelled) return 0;
+  }
+  return undefined;
 }
