@@ -11,7 +11,6 @@
  * not something every proxy must be recreated for when a service is added.
  */
 import { promises as dns } from 'node:dns';
-import { sleep } from '../core/sleep.js';
 
 /** `dns.promises.lookup(host, { all: true })`, or a stand-in for tests. */
 export type LookupAll = (host: string) => Promise<{ address: string }[]>;
@@ -122,24 +121,5 @@ export class CallerResolver implements Disposable {
     // Addresses the names now give are no longer guesses; others may have gone to new containers.
     this.reversed.clear();
     this.askedAt.clear();
-  }
-}
-
-/**
- * Resolves until every host answers: a proxy starts forwarding only once its upstream exists.
- * Calls `onWait` once, with the hosts still missing, when the first attempt fails.
- */
-export async function waitForHosts(hosts: readonly string[], options: { lookup?: LookupAll; intervalMs?: number; signal?: AbortSignal; onWait?: (missing: string[]) => void } = {}): Promise<void> {
-  const lookup = options.lookup ?? defaultLookup;
-  let pending = [...new Set(hosts)];
-  let told = false;
-  for (;;) {
-    const results = await Promise.all(pending.map((host) => lookup(host).then((answers) => answers.length > 0, () => false)));
-    pending = pending.filter((_, index) => !results[index]);
-    if (pending.length === 0) return;
-    options.signal?.throwIfAborted();
-    if (!told) options.onWait?.(pending);
-    told = true;
-    await sleep(options.intervalMs ?? 250, options.signal);
   }
 }

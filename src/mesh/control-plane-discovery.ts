@@ -1,9 +1,11 @@
 /**
- * Where the mesh's proxy containers are: each meshed service runs one container labelled
- * `dev.flotilla.mesh=proxy` with a Toxiproxy-compatible API on container port 8474, published on
- * the host's loopback. The control plane finds them by that label alone (labels are the truth).
+ * Where the mesh's proxy containers are: each proxy container (one fronts the meshed services of a
+ * network) is labelled `dev.flotilla.mesh=proxy` and has a Toxiproxy-compatible API on container
+ * port 8474, published on the host's loopback. The control plane finds them by that label alone
+ * (labels are the truth); each proxy in an API's list names the service it fronts.
  */
 import type { Driver, ObservedContainer } from '../runtime/driver.js';
+import { meshProxyServices } from '../runtime/labels.js';
 import { MESH_TOKEN_ENV } from './api-http.js';
 import { TOXIPROXY_DEFAULT_PORT } from './toxiproxy-api.js';
 
@@ -17,6 +19,8 @@ export const MESH_PROXY_API_PORT = TOXIPROXY_DEFAULT_PORT;
 export interface MeshEndpoint {
   project: string;
   service: string;
+  /** The services its proxies front, from its label: where a proxy name (`S`, `S-<port>`) is looked for first. */
+  services?: string[];
   /** For messages and to tell two containers of one service apart. */
   containerId: string;
   /** `http://127.0.0.1:<published port>`. */
@@ -40,7 +44,12 @@ export function endpointOf(container: ObservedContainer): MeshEndpoint | undefin
   const port = published.find((candidate) => !candidate.hostIp.includes(':')) ?? published[0];
   if (!port) return undefined;
   const url = `http://${hostFor(port.hostIp)}:${port.hostPort}`;
-  return { project: container.project, service: container.service, containerId: container.id, url, ...(container.state === 'paused' && { paused: true }) };
+  const services = meshProxyServices(container);
+  return {
+    project: container.project, service: container.service, containerId: container.id, url,
+    ...(services.length > 0 && { services }),
+    ...(container.state === 'paused' && { paused: true }),
+  };
 }
 
 /** A wildcard binding is reached on loopback; a specific address as it is. */

@@ -221,7 +221,7 @@ export class MeshIndex {
     const remote = scoped ? name.slice(dot + 1) : name;
     const inScope = scoped ? endpoints.filter((endpoint) => endpoint.project === project) : endpoints;
 
-    const byLabel = inScope.filter((endpoint) => serviceOwns(endpoint.service, remote));
+    const byLabel = inScope.filter((endpoint) => (endpoint.services ?? [endpoint.service]).some((service) => serviceOwns(service, remote)));
     if (byLabel.length === 1 && byLabel[0]) return { endpoint: byLabel[0], remote };
     // Several containers could hold it (the same service in two projects), or the name is not one the labels predict: ask them.
     const holders = await this.holders(byLabel.length > 1 ? byLabel : inScope, remote);

@@ -19,7 +19,7 @@ export const UNREACHABLE_HEADER = 'x-flotilla-unreachable';
 
 /** A proxy as the control plane shows it: Toxiproxy's JSON under its public name, plus where it runs. */
 export interface ControlPlaneProxyJson extends ProxyWithToxicsJson {
-  /** Extension: the Compose project and service of the proxy container. */
+  /** Extension: the Compose project of the proxy container, and the service the proxy fronts (the container's when the proxy does not say: one container may serve several). */
   project: string;
   service: string;
 }
@@ -56,7 +56,7 @@ export function createControlPlaneApp(options: ControlPlaneAppOptions): { app: F
     ...json,
     name,
     project: target.endpoint.project,
-    service: target.endpoint.service,
+    service: json.service ?? target.endpoint.service,
   });
 
   /**

@@ -17,6 +17,8 @@ export interface ProxyJson {
   kind?: ProxyKind;
   /** Extension: an HTTP proxy's resilience settings. */
   resilience?: unknown;
+  /** Extension: the service the proxy fronts, when it was created for one (a mesh proxy process's config); absent for API-made proxies. */
+  service?: string;
 }
 
 /** A change to a proxy: Toxiproxy's `POST /proxies/{name}` body, plus extensions. */

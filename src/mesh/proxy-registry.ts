@@ -5,9 +5,11 @@
  */
 import { parseHostPort, parseUpstreams } from './address.js';
 import { badRequest, missingField, proxyExists, proxyNotFound } from './errors.js';
-import { HttpProxy, parseResilience, type HttpProxyOptions } from './http/http-proxy.js';
+import type { LookupAll } from './caller-resolver.js';
+import { HttpProxy, parseResilience, type HttpProxyOptions, type SharedHttpPort } from './http/http-proxy.js';
 import { createMeshToxicCatalog } from './http/message-toxics.js';
 import type { ResilienceSettings } from './http/resilience.js';
+import type { MeshTelemetry } from './http/telemetry/recorder.js';
 import { PROXY_KINDS, type MeshProxy, type ProxyKind, type ProxyPatch } from './mesh-proxy.js';
 import { TcpProxy } from './tcp-proxy.js';
 import type { ToxicCatalog } from './toxics/catalog.js';
@@ -26,6 +28,23 @@ export interface ProxyInput {
   resilience?: unknown;
 }
 
+/**
+ * Where a proxy of a mesh proxy process belongs, beyond the API's fields: never from the API (its
+ * bodies are parsed to ProxyInput's fields only). A populate that replaces a proxy without saying
+ * keeps the old proxy's placement, so the replacement stays on its service's telemetry and port.
+ */
+export interface ProxyPlacement {
+  /** The service the proxy fronts: in its JSON, so the control plane can tell services of one container apart. */
+  service?: string | undefined;
+  /** HTTP proxies: this service's telemetry instead of the registry's. */
+  telemetry?: MeshTelemetry | undefined;
+  /** HTTP proxies: a port shared with other services, routed by Host. */
+  sharedPort?: SharedHttpPort | undefined;
+}
+
+/** A proxy to create with its placement (runMeshProxy's). */
+export type PlacedProxyInput = ProxyInput & ProxyPlacement;
+
 /** What every HTTP proxy of a registry shares: its telemetry, caller names, bounds, name resolution. */
 export type HttpProxyDefaults = Pick<
   HttpProxyOptions,
@@ -40,6 +59,8 @@ export interface ProxyRegistryOptions {
   random?: () => number;
   /** Collaborators of the HTTP proxies. */
   http?: HttpProxyDefaults;
+  /** Resolves TCP proxies' upstream names per connection; the system's resolver unless given. */
+  lookup?: LookupAll;
 }
 
 /** Listen address for a proxy created without one. */
@@ -52,17 +73,19 @@ interface CheckedInput {
   enabled: boolean;
   kind: ProxyKind;
   resilience: ResilienceSettings | undefined;
+  placement: ProxyPlacement;
 }
 
 /** Toxiproxy's required fields and defaults; `where` says which item of a populate list failed. */
-function checkInput(input: ProxyInput, where = ''): CheckedInput {
+function checkInput(input: PlacedProxyInput, where = ''): CheckedInput {
   if (!input.name) throw missingField(`name${where}`);
   if (!input.upstream) throw missingField(`upstream${where}`);
   const kind = (input.kind ?? 'tcp') as ProxyKind;
   if (!PROXY_KINDS.includes(kind)) throw badRequest(`kind${where}: "${input.kind}" is not one of ${PROXY_KINDS.join(', ')}`);
   if (kind === 'tcp' && input.resilience !== undefined) throw badRequest(`resilience${where}: only HTTP proxies have resilience settings`);
   const resilience = kind === 'http' && input.resilience !== undefined ? parseResilience(input.resilience) : undefined;
-  const checked = { name: input.name, listen: input.listen || DEFAULT_LISTEN, upstream: input.upstream, enabled: input.enabled ?? true, kind, resilience };
+  const placement = { service: input.service, telemetry: input.telemetry, sharedPort: input.sharedPort };
+  const checked = { name: input.name, listen: input.listen || DEFAULT_LISTEN, upstream: input.upstream, enabled: input.enabled ?? true, kind, resilience, placement };
   parseHostPort(checked.listen, `listen${where}`);
   parseUpstreams(checked.upstream, `upstream${where}`);
   return checked;
@@ -73,6 +96,7 @@ export class ProxyRegistry implements AsyncDisposable {
   /** The toxic types every proxy here accepts. */
   readonly catalog: ToxicCatalog;
   private readonly proxies = new Map<string, MeshProxy>();
+  private readonly placements = new Map<string, ProxyPlacement>();
   private readonly connectionCatalog: ToxicCatalog;
   private readonly options: ProxyRegistryOptions;
   private tail: Promise<unknown> = Promise.resolve();
@@ -122,6 +146,7 @@ export class ProxyRegistry implements AsyncDisposable {
     return this.exclusive(async () => {
       const proxy = this.get(name);
       this.proxies.delete(name);
+      this.placements.delete(name);
       await proxy.close();
     });
   }
@@ -131,7 +156,7 @@ export class ProxyRegistry implements AsyncDisposable {
    * with the same listen and upstream as an existing one is kept as it is (toxics included),
    * otherwise the existing one is stopped and replaced.
    */
-  async populate(inputs: readonly ProxyInput[]): Promise<MeshProxy[]> {
+  async populate(inputs: readonly PlacedProxyInput[]): Promise<MeshProxy[]> {
     const checked = inputs.map((input, index) => checkInput(input, ` at proxy ${index + 1}`));
     const names = new Set<string>();
     for (const item of checked) {
@@ -150,6 +175,8 @@ export class ProxyRegistry implements AsyncDisposable {
         if (existing) {
           this.proxies.delete(item.name);
           await existing.close();
+          const kept = this.placements.get(item.name);
+          if (kept && isEmpty(item.placement)) item.placement = kept;
         }
         const proxy = await this.start(item);
         this.proxies.set(item.name, proxy);
@@ -174,6 +201,7 @@ export class ProxyRegistry implements AsyncDisposable {
     return this.exclusive(async () => {
       const proxies = [...this.proxies.values()];
       this.proxies.clear();
+      this.placements.clear();
       await Promise.all(proxies.map((proxy) => proxy.close()));
     });
   }
@@ -184,6 +212,7 @@ export class ProxyRegistry implements AsyncDisposable {
 
   private async start(input: CheckedInput): Promise<MeshProxy> {
     const proxy = input.kind === 'http' ? this.httpProxy(input) : this.tcpProxy(input);
+    this.placements.set(input.name, input.placement);
     if (input.enabled) await proxy.enable();
     return proxy;
   }
@@ -191,8 +220,12 @@ export class ProxyRegistry implements AsyncDisposable {
   private httpProxy(input: CheckedInput): HttpProxy {
     const defaults: HttpProxyDefaults = this.options.http ?? {};
     const given = Object.fromEntries(Object.entries(defaults).filter(([, value]) => value !== undefined)) as HttpProxyDefaults;
+    const { service, telemetry, sharedPort } = input.placement;
     return new HttpProxy({
       ...given,
+      ...(telemetry && { telemetry }),
+      service,
+      sharedPort,
       name: input.name,
       listen: input.listen,
       upstream: input.upstream,
@@ -205,6 +238,8 @@ export class ProxyRegistry implements AsyncDisposable {
   private tcpProxy(input: CheckedInput): TcpProxy {
     return new TcpProxy({
       name: input.name,
+      service: input.placement.service,
+      lookup: this.options.lookup,
       listen: input.listen,
       upstream: input.upstream,
       catalog: this.connectionCatalog,
@@ -219,4 +254,8 @@ export class ProxyRegistry implements AsyncDisposable {
     this.tail = run.catch(() => undefined);
     return run;
   }
+}
+
+function isEmpty(placement: ProxyPlacement): boolean {
+  return placement.service === undefined && placement.telemetry === undefined && placement.sharedPort === undefined;
 }

@@ -3,9 +3,10 @@
  * and runs each connection's bytes through the proxy's toxics. Disabling it stops listening and
  * closes every connection (Toxiproxy's "down"); enabling it listens again on the same address.
  */
-import net, { type Server, type Socket } from 'node:net';
+import net, { isIP, type LookupFunction, type Server, type Socket } from 'node:net';
 import { bindServer, parseHostPort, parseUpstreams, type HostPort } from './address.js';
 import { Connection, type ConnectionInfo } from './connection.js';
+import type { LookupAll } from './caller-resolver.js';
 import { badRequest } from './errors.js';
 import type { MeshProxy, ProxyJson, ProxyPatch } from './mesh-proxy.js';
 import { ToxicCollection } from './toxic-collection.js';
@@ -17,6 +18,8 @@ export const DEFAULT_BUFFER_BYTES = 256 * 1024;
 /** How a proxy is made. */
 export interface TcpProxyOptions {
   name: string;
+  /** The service it fronts, shown in its JSON. */
+  service?: string | undefined;
   /** `host:port` to listen on; port 0 picks a free one, and `listen` then reports it. */
   listen: string;
   /** `host:port` to connect each client to; a comma-separated list takes turns (round robin per connection). */
@@ -27,6 +30,11 @@ export interface TcpProxyOptions {
   bufferBytes?: number;
   /** Uniform [0, 1) source for toxicity rolls, jitter and slicing. */
   random?: () => number;
+  /**
+   * Resolves an upstream name, per connection; the system's resolver unless given. A name that does
+   * not resolve closes the caller's connection, and the next connection asks again.
+   */
+  lookup?: LookupAll | undefined;
 }
 
 /** A change to a proxy: Toxiproxy's `POST /proxies/{name}` body. */
@@ -54,6 +62,7 @@ export class TcpProxy implements MeshProxy {
   readonly name: string;
   readonly kind = 'tcp' as const;
   readonly toxics: ToxicCollection;
+  readonly service: string | undefined;
   private listenAddress: string;
   private upstreamAddress: string;
   private upstreamTargets: HostPort[];
@@ -62,12 +71,15 @@ export class TcpProxy implements MeshProxy {
   private readonly connections = new Set<Connection>();
   private readonly bufferBytes: number;
   private readonly random: () => number;
+  private readonly lookup: LookupFunction | undefined;
   private nextId = 1;
   private readonly totals = { accepted: 0, upstreamFailures: 0, receivedUp: 0, sentUp: 0, receivedDown: 0, sentDown: 0 };
 
   constructor(options: TcpProxyOptions) {
     parseHostPort(options.listen, 'listen');
     this.name = options.name;
+    this.service = options.service;
+    this.lookup = options.lookup && netLookup(options.lookup);
     this.listenAddress = options.listen;
     this.upstreamAddress = options.upstream;
     this.upstreamTargets = parseUpstreams(options.upstream, 'upstream');
@@ -93,7 +105,7 @@ export class TcpProxy implements MeshProxy {
 
   /** Toxiproxy's proxy JSON. */
   toJSON(): ProxyJson {
-    return { name: this.name, listen: this.listen, upstream: this.upstream, enabled: this.enabled };
+    return { name: this.name, listen: this.listen, upstream: this.upstream, enabled: this.enabled, ...(this.service !== undefined && { service: this.service }) };
   }
 
   /** Starts listening. A no-op when already enabled; a MeshError (500) when the address cannot be bound. */
@@ -164,7 +176,7 @@ export class TcpProxy implements MeshProxy {
     }
     this.totals.accepted++;
     const target = this.upstreamTargets[this.nextUpstream++ % this.upstreamTargets.length] as HostPort;
-    const upstream = net.connect({ host: target.host || '127.0.0.1', port: target.port, allowHalfOpen: true, noDelay: true });
+    const upstream = net.connect({ host: target.host || '127.0.0.1', port: target.port, allowHalfOpen: true, noDelay: true, ...(this.lookup && { lookup: this.lookup }) });
     const connection = new Connection({
       id: this.nextId++,
       client,
@@ -195,6 +207,22 @@ function addInfo(into: Omit<TcpProxyStats, 'accepted' | 'active' | 'upstreamFail
   into.sentUp += info.sentUp;
   into.receivedDown += info.receivedDown;
   into.sentDown += info.sentDown;
+}
+
+/** A LookupAll in the shape net.connect asks for (it asks for every address when it may try several families). */
+function netLookup(lookup: LookupAll): LookupFunction {
+  return (hostname, options, callback) => {
+    lookup(hostname).then(
+      (answers) => {
+        const found = answers.map(({ address }) => ({ address, family: isIP(address) }));
+        const first = found[0];
+        if (!first) callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), '');
+        else if (options.all) callback(null, found);
+        else callback(null, first.address, first.family);
+      },
+      (error: NodeJS.ErrnoException) => callback(error, ''),
+    );
+  };
 }
 
 /** Makes a proxy and starts it listening; dispose it (or `close()`) to stop. */

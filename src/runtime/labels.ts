@@ -18,11 +18,21 @@ export const Label = {
   /** The Compose key of a network or volume (`default`, `pgdata`). */
   network: `${PREFIX}network`,
   volume: `${PREFIX}volume`,
-  /** `proxy` on a service's mesh proxy container: it carries the service's label but is not one of its replicas (no replica label). */
+  /** `proxy` on a mesh proxy container: its service label is `flotilla-mesh`, and it has no replica label. */
   mesh: `${PREFIX}mesh`,
+  /** On a mesh proxy container: the services it fronts, comma-separated, in name order. */
+  meshServices: `${PREFIX}mesh.services`,
 } as const;
 
-/** True for a mesh proxy container: it belongs to its service but is not a replica of it. */
+/** The service label of a mesh proxy container: it is no service's replica, and no Compose service owns it. */
+export const MESH_PROXY_SERVICE = 'flotilla-mesh';
+
+/** The services a mesh proxy container fronts, from its label. */
+export function meshProxyServices(container: { labels: Record<string, string> }): string[] {
+  return (container.labels[Label.meshServices] ?? '').split(',').filter(Boolean);
+}
+
+/** True for a mesh proxy container: it fronts services but is none of their replicas. */
 export function isMeshProxy(container: { labels: Record<string, string> }): boolean {
   return container.labels[Label.mesh] === 'proxy';
 }

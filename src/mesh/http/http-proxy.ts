@@ -17,11 +17,13 @@ import { Cancel } from './cancel.js';
 import { CallerConnection, type FastLane } from './fast/caller-connection.js';
 import { UpstreamPool } from './fast/upstream-pool.js';
 import { forwardRequest, forwardUpgrade, type ForwardContext } from './forward.js';
+import type { HostRouter } from './host-router.js';
 import { HttpToxicCollection } from './http-toxics.js';
 import { createMeshToxicCatalog } from './message-toxics.js';
 import { ReplicaSet } from './replicas.js';
 import { defaultResilience, resilienceSchema, resilienceToJson, resolveResilience, RetryBudget, type ResilienceSettings } from './resilience.js';
 import { noTelemetry, type MeshTelemetry } from './telemetry/recorder.js';
+import { answerUnresolved } from './unresolved.js';
 import { UpstreamResolver } from './upstream-resolver.js';
 
 /** Default bound on a request body held in memory for a retry or a duplicate. */
@@ -59,9 +61,19 @@ export const DEFAULT_SERVER_LIMITS: Readonly<HttpServerLimits> = Object.freeze({
   connectionsCheckingIntervalMs: 30_000,
 });
 
+/** A port several services share (host-router.ts): the proxy takes the connections whose Host is one of `names`. */
+export interface SharedHttpPort {
+  router: HostRouter;
+  names: readonly string[];
+}
+
 /** How an HTTP proxy is made. */
 export interface HttpProxyOptions {
   name: string;
+  /** The service it fronts, shown in its JSON. */
+  service?: string | undefined;
+  /** Listen on a shared port instead of its own: `listen` is then the router's. */
+  sharedPort?: SharedHttpPort | undefined;
   /** `host:port`; port 0 picks a free one. */
   listen: string;
   /** One replica `host:port`, or a comma-separated list. */
@@ -148,6 +160,8 @@ export class HttpProxy implements MeshProxy {
   readonly name: string;
   readonly kind = 'http' as const;
   readonly toxics: ToxicCollection;
+  readonly service: string | undefined;
+  private sharedPort: SharedHttpPort | undefined;
   private listenAddress: string;
   private upstreamAddress: string;
   private server: Server | undefined;
@@ -159,10 +173,14 @@ export class HttpProxy implements MeshProxy {
   private readonly limits: HttpServerLimits;
   private readonly resolverOptions: { lookup?: LookupAll | undefined; intervalMs?: number | undefined };
   private resolver: UpstreamResolver;
+  /** Starts the fast lane on a caller connection, replaying `buffered` first; set while enabled. */
+  private startLane: ((socket: Socket, buffered: Buffer | undefined) => void) | undefined;
 
   constructor(options: HttpProxyOptions) {
     parseHostPort(options.listen, 'listen');
     this.name = options.name;
+    this.service = options.service;
+    this.sharedPort = options.sharedPort;
     this.listenAddress = options.listen;
     this.upstreamAddress = options.upstream;
     this.toxics = new HttpToxicCollection(options.catalog ?? createMeshToxicCatalog());
@@ -213,6 +231,7 @@ export class HttpProxy implements MeshProxy {
       releases.get(toxic.name)?.cancel();
       releases.delete(toxic.name);
     };
+    options.sharedPort?.router.register(options.sharedPort.names, this);
     this.toxics.subscribe({
       toxicAdded: refresh,
       toxicUpdated: (toxic) => {
@@ -226,9 +245,9 @@ export class HttpProxy implements MeshProxy {
     });
   }
 
-  /** The listen address; once enabled, the address really bound. */
+  /** The listen address; once enabled, the address really bound (a shared port's, when on one). */
   get listen(): string {
-    return this.listenAddress;
+    return this.sharedPort?.router.listen ?? this.listenAddress;
   }
 
   /** The replicas, comma-separated. */
@@ -248,13 +267,16 @@ export class HttpProxy implements MeshProxy {
 
   /** Toxiproxy's proxy JSON with the `kind` and `resilience` extensions. */
   toJSON(): ProxyJson {
-    return { name: this.name, listen: this.listen, upstream: this.upstream, enabled: this.enabled, kind: 'http', resilience: resilienceToJson(this.context.resilience) };
+    return {
+      name: this.name, listen: this.listen, upstream: this.upstream, enabled: this.enabled, kind: 'http', resilience: resilienceToJson(this.context.resilience),
+      ...(this.service !== undefined && { service: this.service }),
+    };
   }
 
-  /** Starts listening. A MeshError (500) when the address cannot be bound. */
+  /** Starts listening (on a shared port: taking its connections). A MeshError (500) when the address cannot be bound. */
   async enable(): Promise<void> {
     if (this.server) return;
-    parseHostPort(this.listenAddress, 'listen'); // a bad address fails before the resolver starts
+    parseHostPort(this.listen, 'listen'); // a bad address fails before the resolver starts
     await this.resolver.start();
     const limits = this.limits;
     const server = http.createServer(
@@ -275,7 +297,11 @@ export class HttpProxy implements MeshProxy {
     this.takeConnections(server);
     server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => this.onUpgrade(request, socket, head));
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => this.onClientError(error, socket));
-    this.listenAddress = await bindServer(server, this.listenAddress);
+    if (this.sharedPort) {
+      // The server never listens: the router gives it connections. Its 'listening' event is what starts
+      // node:http's connection tracking (head and request timeouts, closeAllConnections).
+      server.emit('listening');
+    } else this.listenAddress = await bindServer(server, this.listenAddress);
     if (this.context.closing.cancelled) this.context.closing = new Cancel();
     this.server = server;
   }
@@ -298,15 +324,17 @@ export class HttpProxy implements MeshProxy {
 
   /** Toxiproxy's update rules (a new listen or upstream restarts the proxy), plus new resilience settings applied live. */
   async update(patch: ProxyPatch): Promise<void> {
-    const listen = patch.listen ?? this.listenAddress;
+    const listen = patch.listen ?? this.listen;
     const upstream = patch.upstream ?? this.upstreamAddress;
     const enabled = patch.enabled ?? this.enabled;
     parseHostPort(listen, 'listen');
     const targets = parseUpstreams(upstream, 'upstream');
     const resilience = patch.resilience === undefined ? undefined : parseResilience(patch.resilience);
     if (resilience) this.configure(resilience);
-    if (listen !== this.listenAddress || upstream !== this.upstreamAddress) {
+    if (listen !== this.listen || upstream !== this.upstreamAddress) {
       await this.disable();
+      // A new address takes the proxy off its shared port: it listens on its own from now on.
+      if (listen !== this.listen) this.leaveSharedPort();
       this.listenAddress = listen;
       this.upstreamAddress = upstream;
       this.context.replicas = new ReplicaSet(targets, this.context.resilience.ejection);
@@ -345,9 +373,23 @@ export class HttpProxy implements MeshProxy {
     };
   }
 
+  /**
+   * Takes a caller connection accepted elsewhere (a shared port's router) as if this proxy's server
+   * had accepted it; `buffered` are the bytes already read from it, from its first. A disabled proxy
+   * destroys it: the nearest thing to a refused connection on a port that stays open for others.
+   */
+  acceptConnection(socket: Socket, buffered: Buffer | undefined): void {
+    if (!this.server) {
+      socket.destroy();
+      return;
+    }
+    this.admit(socket, buffered);
+  }
+
   /** Disables the proxy, removes its toxics and closes its upstream connections. */
   async close(): Promise<void> {
     await this.disable();
+    this.leaveSharedPort();
     this.toxics.reset();
     this.context.agent.destroy();
   }
@@ -381,11 +423,40 @@ export class HttpProxy implements MeshProxy {
         socket.resume();
       },
     };
-    server.on('connection', (socket: Socket) => {
+    this.startLane = (socket, buffered) => {
       this.fastCallers.add(socket);
       socket.once('close', () => this.fastCallers.delete(socket));
       new CallerConnection(socket, lane);
+      if (buffered) socket.emit('data', buffered);
+      if (socket.isPaused()) socket.resume();
+    };
+    server.on('connection', (socket: Socket) => this.admit(socket, undefined));
+  }
+
+  /**
+   * A new caller connection goes to the fast lane once the upstream has an address. Until a name
+   * has resolved (the proxy started before its replicas), it is asked again first (a fraction of a
+   * second is cached), then the caller gets a 503 that says so, instead of a 502 per request from
+   * a connect that cannot succeed.
+   */
+  private admit(socket: Socket, buffered: Buffer | undefined): void {
+    if (this.resolver.ready) {
+      this.startLane?.(socket, buffered);
+      return;
+    }
+    socket.pause();
+    socket.on('error', () => undefined); // followed by close
+    void this.resolver.resolveSoon().then(() => {
+      if (socket.destroyed) return;
+      if (!this.server || !this.startLane) socket.destroy();
+      else if (this.resolver.ready) this.startLane(socket, buffered);
+      else answerUnresolved(socket, buffered, { service: this.service ?? this.name, upstream: this.upstreamAddress, headersTimeoutMs: this.limits.headersTimeoutMs });
     });
+  }
+
+  private leaveSharedPort(): void {
+    this.sharedPort?.router.unregister(this);
+    this.sharedPort = undefined;
   }
 
   private onRequest(request: IncomingMessage, response: ServerResponse): void {

@@ -4,6 +4,11 @@
  * balances and ejects per address; refreshed every few seconds, since replicas come and go. A
  * literal IP is a replica as it is. A name that fails to resolve keeps its last addresses (or, never
  * resolved, stays a name for the connection to resolve).
+ *
+ * A proxy starts before its replicas exist (`up` creates the shared proxy first), so until some name
+ * has resolved the resolver is not `ready`, and each new caller connection asks again (`resolveSoon`)
+ * rather than waiting for the next refresh: a replica that appears is used within a fraction of a
+ * second. Failed answers are cached briefly, so a burst of callers costs one lookup, not one each.
  */
 import { isIP } from 'node:net';
 import { promises as dns } from 'node:dns';
@@ -15,6 +20,9 @@ const defaultLookup: LookupAll = (host) => dns.lookup(host, { all: true });
 
 /** Default milliseconds between two resolutions of the upstream names. */
 export const DEFAULT_UPSTREAM_REFRESH_MS = 5_000;
+
+/** How long a resolution that found nothing is trusted before a new caller connection asks again. */
+export const UNRESOLVED_RETRY_MS = 250;
 
 /** How upstream names are resolved. */
 export interface UpstreamResolverOptions {
@@ -30,6 +38,10 @@ export class UpstreamResolver {
   private readonly last = new Map<string, HostPort[]>();
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
+  /** `performance.now()` when the last resolution finished; -Infinity before the first. */
+  private resolvedAt = -Infinity;
+  /** Some target is an IP literal: there is always an address to send to. */
+  private readonly hasAddress: boolean;
 
   constructor(
     private readonly targets: readonly HostPort[],
@@ -37,6 +49,22 @@ export class UpstreamResolver {
     private readonly options: UpstreamResolverOptions = {},
   ) {
     this.lookup = options.lookup ?? defaultLookup;
+    this.hasAddress = targets.some((target) => !isName(target.host));
+  }
+
+  /** Whether requests can go upstream: a target is an address, or a name has resolved at least once (its last answer is kept). */
+  get ready(): boolean {
+    return this.hasAddress || this.last.size > 0;
+  }
+
+  /**
+   * Resolves now, unless a resolution is under way (joined) or the last one finished less than
+   * UNRESOLVED_RETRY_MS ago: what a new caller connection does while the proxy is not `ready`.
+   */
+  resolveSoon(): Promise<void> {
+    if (this.refreshing) return this.refreshing;
+    if (performance.now() - this.resolvedAt < UNRESOLVED_RETRY_MS) return Promise.resolve();
+    return this.refresh();
   }
 
   /** Whether any target is a name (else there is nothing to resolve). */
@@ -65,6 +93,7 @@ export class UpstreamResolver {
   private async resolveAll(): Promise<void> {
     const resolved = await Promise.all(this.targets.map((target) => this.resolve(target)));
     this.replicas.replace(resolved.flat());
+    this.resolvedAt = performance.now();
   }
 
   private async resolve(target: HostPort): Promise<HostPort[]> {

@@ -1,6 +1,6 @@
-/** Callers known by address: the project's names (`X`, `X-upstream`) resolved and refreshed; the upstream wait. */
+/** Callers known by address: the project's names (`X`, `X-upstream`) resolved and refreshed. */
 import { describe, expect, it } from 'vitest';
-import { CallerResolver, serviceOfContainerName, waitForHosts, type LookupAll } from '../../../src/mesh/caller-resolver.js';
+import { CallerResolver, serviceOfContainerName, type LookupAll } from '../../../src/mesh/caller-resolver.js';
 
 /** A DNS whose answers a test changes; unknown names fail as ENOTFOUND does. */
 function fakeDns(initial: Record<string, string[]>): { lookup: LookupAll; answers: Record<string, string[]>; asked: string[] } {
@@ -77,41 +77,26 @@ describe('CallerResolver', () => {
   });
 });
 
-describe('waitForHosts', () => {
-  it('returns once every host resolves, saying once which it waits for', async () => {
-    const dns = fakeDns({ 'a-upstream': ['10.0.0.2'] });
-    const told: string[][] = [];
-    setTimeout(() => (dns.answers['b-upstream'] = ['10.0.0.3']), 60);
-    await waitForHosts(['a-upstream', 'b-upstream', 'b-upstream'], { lookup: dns.lookup, intervalMs: 10, onWait: (missing) => told.push(missing) });
-    expect(told).toEqual([['b-upstream']]);
-  });
-
-  it('stops waiting when aborted', async () => {
-    const dns = fakeDns({});
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 30);
-    await expect(waitForHosts(['never'], { lookup: dns.lookup, intervalMs: 10, signal: controller.signal })).rejects.toThrow();
-  });
-});
-
 describe('runMeshProxy with callers', () => {
-  it('waits for its upstream to resolve, then forwards and knows callers by their address', async () => {
+  it('starts before its upstream resolves (503 meanwhile), then forwards and knows callers by their address', async () => {
     const { createServer } = await import('node:http');
     const { runMeshProxy } = await import('../../../src/mesh/proxy-main.js');
     const upstream = createServer((_request, response) => response.end('pong'));
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     const port = (upstream.address() as { port: number }).port;
     const dns = fakeDns({ web: ['127.0.0.1'] });
-    const waited: string[][] = [];
-    setTimeout(() => (dns.answers['localhost'] = ['127.0.0.1']), 50);
     await using proxy = await runMeshProxy(
       { service: 'api', host: '127.0.0.1', listeners: [{ port: 0, kind: 'http', upstreams: [`localhost:${port}`], name: 'api' }], api: { port: 0 }, callerServices: ['web'] },
-      { lookup: dns.lookup, onWait: (missing) => waited.push(missing) },
+      { lookup: dns.lookup },
     );
-    expect(waited).toEqual([['localhost']]);
     expect(proxy.callers.resolve('127.0.0.1')).toBe('web');
     const listen = proxy.proxies[0]?.toJSON().listen ?? '';
-    const answer = await fetch(`http://${listen}/ping`);
+    const early = await fetch(`http://${listen}/ping`);
+    expect(early.status).toBe(503);
+    expect(await early.text()).toMatch(/no replica of "api" yet.*localhost:\d+ does not resolve/);
+    dns.answers['localhost'] = ['127.0.0.1'];
+    let answer = await fetch(`http://${listen}/ping`);
+    while (answer.status === 503) answer = await new Promise<Response>((resolve) => setTimeout(() => resolve(fetch(`http://${listen}/ping`)), 50));
     expect(await answer.text()).toBe('pong');
     upstream.close();
   });

@@ -66,6 +66,22 @@ describe('with the published Toxiproxy client', () => {
     expect(JSON.parse(await client.getVersion())).toMatchObject({ version: TOXIPROXY_API_VERSION });
   });
 
+  test('a container serving several services: each proxy shows the service it fronts, not the container\'s', async () => {
+    const shared = await startFakeContainer('shop', 'flotilla-mesh-1', []);
+    closers.push(shared.close);
+    await shared.registry.populate([
+      { name: 'payments', listen: '127.0.0.1:0', upstream: echo.address, kind: 'http', service: 'payments' },
+      { name: 'ledger', listen: '127.0.0.1:0', upstream: echo.address, service: 'ledger' },
+    ]);
+    listed.push(shared);
+    await startPlane();
+    expect((await call('GET', '/proxies')).json).toMatchObject({
+      payments: { project: 'shop', service: 'payments', kind: 'http' },
+      ledger: { project: 'shop', service: 'ledger' },
+      inventory: { service: 'inventory' },
+    });
+  });
+
   test('adds, reads, updates and removes a toxic in the right container, and it really delays traffic', async () => {
     await startPlane();
     const proxy = await client.get('inventory');
