@@ -5,9 +5,9 @@
 import { sleep } from '../core/sleep.js';
 import { FlotillaError } from '../core/errors.js';
 import type { Driver, ObservedContainer } from '../runtime/driver.js';
+import { isMeshProxy, meshProxyServices } from '../runtime/labels.js';
 import { meshSettingsOf } from '../spec/mesh.js';
 import type { DependencyCondition, Stack } from '../spec/types.js';
-import { meshProxyName } from './mesh.js';
 import { containerName, isJob } from './names.js';
 
 /** A dependency condition, or `ready` for `up --wait`: healthy when checked, done for jobs, else running. */
@@ -60,31 +60,43 @@ export interface WaitContext {
 /**
  * Resolves when every replica of the service meets the condition, and its mesh proxy (when it is
  * meshed) is healthy: callers reach the service through the proxy, so it is not there for them
- * before the proxy is. Throws ServiceFailedError otherwise.
+ * before the proxy is. The proxy is found by its label (it fronts several services, and `up`
+ * creates it beside the services, so it may not be there yet). Throws ServiceFailedError otherwise.
  */
 export async function waitForService(context: WaitContext, service: string, condition: Condition): Promise<void> {
   const spec = context.stack.services[service];
   if (!spec) return;
   const job = isJob(context.stack.services, service);
   const names = Array.from({ length: spec.replicas }, (_, index) => containerName(context.stack.name, service, index + 1));
-  const proxy = condition !== 'service_completed_successfully' && meshSettingsOf(context.stack, spec) ? meshProxyName(context.stack.name, service) : undefined;
+  const meshed = condition !== 'service_completed_successfully' && meshSettingsOf(context.stack, spec) !== undefined;
+  let proxy: string | undefined;
   const deadline = Date.now() + context.timeoutMs;
-  const pending = new Set(proxy ? [...names, proxy] : names);
-  while (pending.size > 0) {
+  const pending = new Set(names);
+  while (pending.size > 0 || (meshed && proxy === undefined)) {
     if (context.signal?.aborted) throw new FlotillaError('INTERRUPTED', 'interrupted');
+    if (meshed && proxy === undefined) {
+      proxy = await proxyOf(context, service);
+      if (proxy !== undefined) pending.add(proxy);
+    }
     const checks = await Promise.all([...pending].map(async (name) => [name, await context.driver.inspectContainer(name)] as const));
     for (const [name, container] of checks) {
       const status = name === proxy ? conditionStatus(container, 'service_healthy', false) : conditionStatus(container, condition, job);
       if (status.met) pending.delete(name);
       else if (status.failed) throw new ServiceFailedError(service, name, status.failed);
     }
-    if (pending.size === 0) return;
+    if (pending.size === 0 && (!meshed || proxy !== undefined)) return;
     if (Date.now() > deadline) {
-      const first = [...pending][0] ?? service;
+      const first = [...pending][0] ?? `the mesh proxy of ${service}`;
       throw new ServiceFailedError(service, first, `did not become ${describe(condition)} within ${Math.round(context.timeoutMs / 1000)}s`);
     }
     await sleep(context.pollMs ?? 200, context.signal);
   }
+}
+
+/** The name of the proxy container that fronts `service`, when there is one. */
+async function proxyOf(context: WaitContext, service: string): Promise<string | undefined> {
+  const { containers } = await context.driver.observe(context.stack.name);
+  return containers.find((container) => isMeshProxy(container) && meshProxyServices(container).includes(service))?.name;
 }
 
 function describe(condition: Condition): string {

@@ -11,6 +11,7 @@ import { parseDuration } from '../spec/duration.js';
 import { ServiceFailedError, waitForService } from './conditions.js';
 import type { MeshImageSource } from './mesh-image.js';
 import { meshProxyRequest } from './mesh-request.js';
+import { ImageLabel } from '../build/image-labels.js';
 import { containerName } from './names.js';
 import type { Operation, Plan, ServiceSteps } from './plan.js';
 import { containerRequest, networkRequest, volumeRequest } from './requests.js';
@@ -226,16 +227,16 @@ async function createAndStart(op: Operation, context: RunContext): Promise<void>
   await context.driver.startContainer(id);
 }
 
-/** A service's mesh proxy: its config comes from the service's image (EXPOSE ports, version) as it runs now. */
+/** A mesh proxy: its config comes from its services' images (EXPOSE ports, version) as they run now. */
 async function createMeshProxy(op: Operation, context: RunContext): Promise<void> {
-  const service = serviceOf(context.stack, op);
-  const serviceReference = op.serviceImage ?? service.image;
-  const serviceImage = await imageToRun(context, serviceReference);
-  if (!serviceImage) throw new FlotillaError('IMAGE_NOT_FOUND', `service ${service.name}: image ${serviceReference} is not present`);
+  const services = Object.entries(op.meshServices ?? {});
+  const images = await Promise.all(services.map(async ([, reference]) => (reference ? imageToRun(context, reference) : undefined)));
+  const facts = new Map(services.map(([service], index) => [service, images[index] && { exposedPorts: images[index].exposedPorts ?? [], version: images[index].labels[ImageLabel.version] || 'unknown' }]));
   const tag = op.image ?? '';
   const meshImage = await imageToRun(context, tag);
-  if (!meshImage) throw new FlotillaError('IMAGE_NOT_FOUND', `mesh proxy of ${service.name}: image ${tag} is not present`);
-  const request = meshProxyRequest({ stack: context.stack, service, serviceImage, meshImage: { tag, id: meshImage.id }, extraLabels: context.extraLabels });
+  if (!meshImage) throw new FlotillaError('IMAGE_NOT_FOUND', `mesh proxy ${op.name}: image ${tag} is not present`);
+  const group = { name: op.name, services: services.map(([service]) => service) };
+  const request = meshProxyRequest({ stack: context.stack, group, factsOf: (service) => facts.get(service), meshImage: { tag, id: meshImage.id }, extraLabels: context.extraLabels });
   const id = await context.driver.createContainer(request);
   await context.driver.startContainer(id);
 }

@@ -8,5 +8,6 @@ export { execute, type ExecuteContext, type ExecuteResult, type ProgressEvent, t
 export { up, type UpRequest, type UpResult } from './up.js';
 export { containerName } from './names.js';
 export { serviceConfigHash } from './config-hash.js';
-export { meshPorts, meshProxyConfig, meshProxyName, upstreamAlias, MESH_API_PORT, TCP_PORTS, type MeshPort, type MeshProxyConfigJson } from './mesh.js';
+export { meshPorts, meshProxyName, upstreamAlias, MESH_API_PORT, TCP_PORTS, type MeshPort } from './mesh.js';
+export { meshGroups, meshProxyConfig, type MeshGroup, type MeshProxyConfigJson } from './mesh-groups.js';
 export { locateMeshImage, meshImageFromBundle, MESH_IMAGE_REPOSITORY, type MeshImageSource } from './mesh-image.js';

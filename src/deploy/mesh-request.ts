@@ -1,18 +1,18 @@
 /**
- * A service's mesh proxy as a container request: the proxy image, its config in
- * FLOTILLA_MESH_CONFIG, a random token for its API in FLOTILLA_MESH_TOKEN, the service's name as its alias on every network the service is on, its
- * control API published on 127.0.0.1 at an ephemeral host port, and a healthcheck that passes once
- * the API answers (the proxy starts its API only after its listeners, which wait for the upstream
- * to resolve), so the service's dependents start only once it is reachable through the proxy.
+ * A mesh proxy as a container request: the proxy image, its config in FLOTILLA_MESH_CONFIG, a
+ * random token for its API in FLOTILLA_MESH_TOKEN, its services' names as its aliases on the
+ * networks they are on, its control API published on 127.0.0.1 at an ephemeral host port, and a
+ * healthcheck that passes once the API answers (the proxy starts its API only after its
+ * listeners), so the dependents of its services start only once they are reachable through it.
  */
 import { randomBytes } from 'node:crypto';
 import { FLOTILLA_VERSION } from '../core/version.js';
-import type { ContainerRequest, ImageInfo } from '../runtime/driver.js';
-import { Label } from '../runtime/labels.js';
+import type { ContainerRequest } from '../runtime/driver.js';
+import { Label, MESH_PROXY_SERVICE } from '../runtime/labels.js';
 import type { ServiceSpec, Stack } from '../spec/types.js';
-import { ImageLabel } from '../build/image-labels.js';
-import { checkedMeshPorts, MESH_API_PORT, meshProxyConfig, meshProxyHash, meshProxyName } from './mesh.js';
-import { COLLECTOR_HOST, telemetryEndpoint } from './telemetry-env.js';
+import { MESH_API_PORT } from './mesh.js';
+import { meshProxyConfig, meshProxyHash, meshProxyNetworks, type MeshGroup, type MeshImageFacts } from './mesh-groups.js';
+import { COLLECTOR_HOST } from './telemetry-env.js';
 
 /** The environment variable the proxy reads its config from. */
 export const MESH_CONFIG_ENV = 'FLOTILLA_MESH_CONFIG';
@@ -27,9 +27,9 @@ export const MESH_TOKEN_ENV = 'FLOTILLA_MESH_TOKEN';
 
 export interface MeshProxyRequestInput {
   stack: Stack;
-  service: ServiceSpec;
-  /** The image the service runs: its EXPOSE ports and version shape the config. */
-  serviceImage: ImageInfo;
+  group: MeshGroup;
+  /** What is known of each service's image as it runs: its EXPOSE ports and version shape the config. */
+  factsOf: (service: string) => MeshImageFacts | undefined;
   /** The proxy image, by tag and id. */
   meshImage: { tag: string; id: string };
   extraLabels: Record<string, string>;
@@ -37,26 +37,20 @@ export interface MeshProxyRequestInput {
   token?: string;
 }
 
-/** The create request of a service's proxy. */
+/** The create request of a proxy container. */
 export function meshProxyRequest(input: MeshProxyRequestInput): ContainerRequest {
-  const { stack, service, serviceImage, meshImage } = input;
-  const name = meshProxyName(stack.name, service.name);
-  const inputs = {
-    stack,
-    service,
-    ports: checkedMeshPorts(stack, service, serviceImage.exposedPorts ?? []),
-    version: serviceImage.labels[ImageLabel.version] || 'unknown',
-  };
-  const config = meshProxyConfig(inputs);
-  const endpoint = telemetryEndpoint(stack, service);
+  const { stack, group, meshImage } = input;
+  const config = meshProxyConfig(stack, group, input.factsOf);
+  const networks = meshProxyNetworks(stack, config);
+  const endpoint = config.collector;
   const proxy: ServiceSpec = {
-    name: service.name,
+    name: MESH_PROXY_SERVICE,
     image: meshImage.tag,
     environment: { [MESH_CONFIG_ENV]: JSON.stringify(config), [MESH_TOKEN_ENV]: input.token ?? randomBytes(32).toString('base64url') },
     ports: [{ target: MESH_API_PORT, hostIp: '127.0.0.1', protocol: 'tcp', mode: 'ingress' }],
     expose: [],
     volumes: [],
-    networks: Object.fromEntries(Object.keys(service.networks).map((key) => [key, { aliases: [] }])),
+    networks: {},
     dependsOn: {},
     // Bash's /dev/tcp: a connect to the API, with no process but the shell started. Failures in the
     // start period do not count (a slow start on a busy host), and the first success is healthy.
@@ -89,21 +83,22 @@ export function meshProxyRequest(input: MeshProxyRequestInput): ContainerRequest
     extensions: {},
   };
   return {
-    name,
+    name: group.name,
     image: meshImage.id,
     service: proxy,
-    // Not a replica of the service: it carries no replica label, and the runtime reports it as 0.
+    // Not a replica of any service: it carries no replica label, and the runtime reports it as 0.
     replica: 0,
     labels: {
       ...input.extraLabels,
       [Label.project]: stack.name,
       [Label.version]: FLOTILLA_VERSION,
-      [Label.service]: service.name,
+      [Label.service]: MESH_PROXY_SERVICE,
       [Label.mesh]: 'proxy',
-      [Label.configHash]: meshProxyHash(inputs, meshImage.tag),
+      [Label.meshServices]: config.services.map((entry) => entry.service).join(','),
+      [Label.configHash]: meshProxyHash(stack, config, meshImage.tag),
       [Label.image]: meshImage.tag,
     },
-    networks: Object.entries(service.networks).map(([key, attachment]) => ({ name: stack.networks[key]?.name ?? key, aliases: [...new Set([service.name, ...attachment.aliases])] })),
+    networks,
     volumeNames: {},
     files: [],
   };

@@ -9,7 +9,7 @@ import type { HostPortUse, MeshObservation, Observation } from './observation.js
 
 /** Options of observe. */
 export interface ObserveOptions {
-  /** The proxy image; by default the one of the running Flotilla's bundle (asked for only when a selected service is meshed). */
+  /** The proxy image; by default the one of the running Flotilla's bundle (asked for only when a service is meshed). */
   meshImage?: MeshImageSource | undefined;
 }
 
@@ -26,8 +26,12 @@ export async function observe(
   options: ObserveOptions = {},
 ): Promise<Observation & { resolvedBuilds: ResolvedBuild[]; meshImage?: MeshImageSource }> {
   const names = selected.length > 0 ? selected : Object.keys(stack.services);
+  // A proxy fronts several services, so its config takes the images of every meshed service, selected or not.
+  const meshed = meshedServices(stack);
+  const looked = [...new Set([...names, ...meshed])];
   const services = names.flatMap((name) => stack.services[name] ?? []);
-  const imageRefs = [...new Set(services.filter((service) => !service.build).map((service) => service.image))];
+  const imageServices = looked.flatMap((name) => stack.services[name] ?? []);
+  const imageRefs = [...new Set(imageServices.filter((service) => !service.build).map((service) => service.image))];
   const externalNetworks = Object.values(stack.networks).filter((network) => network.external).map((network) => network.name);
   const externalVolumes = Object.values(stack.volumes).filter((volume) => volume.external).map((volume) => volume.name);
   const wanted = services.flatMap((service) =>
@@ -38,7 +42,7 @@ export async function observe(
 
   const [state, resolvedBuilds, imageIds, networks, volumes, portsInUse] = await Promise.all([
     driver.observe(stack.name),
-    resolveBuilds(driver, stack, names),
+    resolveBuilds(driver, stack, looked),
     Promise.all(imageRefs.map(async (ref) => (await driver.inspectImage(ref))?.id)),
     Promise.all(externalNetworks.map(async (name) => ((await driver.inspectNetwork(name)) ? name : undefined))),
     Promise.all(externalVolumes.map(async (name) => ((await driver.inspectVolume(name)) ? name : undefined))),
@@ -47,7 +51,6 @@ export async function observe(
   const images: Record<string, string | undefined> = {};
   imageRefs.forEach((ref, index) => (images[ref] = imageIds[index]));
   const builds = Object.fromEntries(resolvedBuilds.map(({ service, tag, imageId }) => [service, { tag, ...(imageId ? { imageId } : {}) }]));
-  const meshed = meshedServices(stack, names);
   const meshImage = meshed.length > 0 ? (options.meshImage ?? locateMeshImage()) : undefined;
   const mesh = meshImage && (await observeMesh(driver, meshed, meshImage, (name) => builds[name]?.imageId ?? images[stack.services[name]?.image ?? '']));
   return {

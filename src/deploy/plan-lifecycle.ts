@@ -1,7 +1,12 @@
 /**
  * Planners for `down`, `stop`, `start` and `restart`: pure functions, like `planUp`.
+ *
+ * A mesh proxy fronts several services, so it goes with the whole project (`down`, and `stop`,
+ * `start`, `restart` with no service named), never with one service: stopping one service must
+ * not cut the others off.
  */
 import type { ObservedContainer, ObservedState } from '../runtime/driver.js';
+import { isMeshProxy } from '../runtime/labels.js';
 import type { Stack } from '../spec/types.js';
 import type { Operation, Plan } from './plan.js';
 import { dependencyEdges } from './plan-up.js';
@@ -16,10 +21,15 @@ export interface DownOptions {
 
 /** Plans `down`: containers removed dependents first, then networks, then (with -v) volumes. */
 export function planDown(stack: Stack, state: ObservedState, options: DownOptions): Plan {
-  const isOrphan = (container: ObservedContainer) => stack.services[container.service] === undefined;
+  const isOrphan = (container: ObservedContainer) => !isMeshProxy(container) && stack.services[container.service] === undefined;
   const orphans = state.containers.filter(isOrphan);
-  const phases = dependentsFirst(stack, Object.keys(stack.services))
-    .map((names) => state.containers.filter((c) => names.includes(c.service)).sort(byName).map((c) => containerOp('remove-container', c, 'down')));
+  const proxies = state.containers.filter(isMeshProxy).sort(byName).map((c) => containerOp('remove-container', c, 'down'));
+  const phases = [
+    proxies,
+    ...dependentsFirst(stack, Object.keys(stack.services)).map((names) =>
+      state.containers.filter((c) => !isMeshProxy(c) && names.includes(c.service)).sort(byName).map((c) => containerOp('remove-container', c, 'down')),
+    ),
+  ];
   if (options.removeOrphans && orphans.length > 0) phases.unshift(orphans.sort(byName).map((c) => containerOp('remove-container', c, 'orphan')));
 
   const declaredNetworks = new Set(Object.values(stack.networks).filter((n) => !n.external).map((n) => n.name));
@@ -45,14 +55,17 @@ export function planDown(stack: Stack, state: ObservedState, options: DownOption
 /** Plans `stop`: running containers of the named services (all when none), dependents first. */
 export function planStop(stack: Stack, state: ObservedState, services: readonly string[]): Plan {
   const names = services.length > 0 ? [...services] : Object.keys(stack.services);
-  const cleanup = dependentsFirst(stack, names)
-    .map((phase) =>
+  const running = (c: ObservedContainer) => c.state === 'running' || c.state === 'restarting' || c.state === 'paused';
+  const proxies = services.length > 0 ? [] : state.containers.filter((c) => isMeshProxy(c) && running(c)).sort(byName).map((c) => containerOp('stop-container', c, 'stop'));
+  const cleanup = [
+    ...dependentsFirst(stack, names).map((phase) =>
       state.containers
-        .filter((c) => phase.includes(c.service) && (c.state === 'running' || c.state === 'restarting' || c.state === 'paused'))
+        .filter((c) => !isMeshProxy(c) && phase.includes(c.service) && running(c))
         .sort(byName)
         .map((c) => containerOp('stop-container', c, 'stop')),
-    )
-    .filter((phase) => phase.length > 0);
+    ),
+    proxies,
+  ].filter((phase) => phase.length > 0);
   return { project: stack.name, prepare: [], services: [], cleanup, orphans: [] };
 }
 
@@ -60,16 +73,22 @@ export function planStop(stack: Stack, state: ObservedState, services: readonly 
 export function planStart(stack: Stack, state: ObservedState, services: readonly string[]): Plan {
   const names = services.length > 0 ? [...services] : Object.keys(stack.services);
   const order = topologicalOrder(dependencyEdges(stack)).filter((name) => names.includes(name));
-  const steps = order.map((name) => ({
+  const stopped = (c: ObservedContainer) => c.state === 'exited' || c.state === 'created' || c.state === 'dead';
+  // The proxies start first, in the steps of the first service: they need no replica to start.
+  const proxies = services.length > 0 ? [] : state.containers.filter((c) => isMeshProxy(c) && stopped(c)).sort(byName).map((c) => containerOp('start-container', c, c.state));
+  const steps = order.map((name, index) => ({
     service: name,
     waitFor: Object.entries(stack.services[name]?.dependsOn ?? {})
       .filter(([dependency]) => stack.services[dependency] !== undefined)
       .map(([dependency, { condition }]) => ({ service: dependency, condition })),
-    operations: state.containers
-      .filter((c) => c.service === name && (c.state === 'exited' || c.state === 'created' || c.state === 'dead'))
-      .filter((c) => !(c.state === 'exited' && c.exitCode === 0 && isJob(stack.services, name)))
-      .sort(byName)
-      .map((c) => containerOp('start-container', c, c.state)),
+    operations: [
+      ...(index === 0 ? proxies : []),
+      ...state.containers
+        .filter((c) => !isMeshProxy(c) && c.service === name && stopped(c))
+        .filter((c) => !(c.state === 'exited' && c.exitCode === 0 && isJob(stack.services, name)))
+        .sort(byName)
+        .map((c) => containerOp('start-container', c, c.state)),
+    ],
   }));
   return { project: stack.name, prepare: [], services: steps.filter((s) => s.operations.length > 0), cleanup: [], orphans: [] };
 }
@@ -77,7 +96,8 @@ export function planStart(stack: Stack, state: ObservedState, services: readonly
 /** Plans `restart`: every container of the named services (all when none), at once. */
 export function planRestart(stack: Stack, state: ObservedState, services: readonly string[]): Plan {
   const names = new Set(services.length > 0 ? services : Object.keys(stack.services));
-  const ops = state.containers.filter((c) => names.has(c.service)).sort(byName).map((c) => containerOp('restart-container', c, 'restart'));
+  const chosen = (c: ObservedContainer) => (isMeshProxy(c) ? services.length === 0 : names.has(c.service));
+  const ops = state.containers.filter(chosen).sort(byName).map((c) => containerOp('restart-container', c, 'restart'));
   return { project: stack.name, prepare: [], services: [], cleanup: ops.length > 0 ? [ops] : [], orphans: [] };
 }
 

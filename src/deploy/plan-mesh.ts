@@ -1,67 +1,77 @@
 /**
- * The mesh part of the `up` plan: each meshed service's proxy container (create, recreate, start,
- * or remove when the service leaves the mesh), and the build of the proxy image when a proxy is
- * to be made and the image is missing. Pure, like the rest of the planner.
+ * The mesh part of the `up` plan: the proxy containers (create, recreate, start, or remove when no
+ * group is theirs any more), and the build of the proxy image when a proxy is to be made and the
+ * image is missing. Pure, like the rest of the planner.
+ *
+ * A proxy needs no replica to start (it answers 503 until a service's name resolves), so each
+ * proxy has steps of its own, named after its container, that wait for nothing: they run at once,
+ * beside the services' steps, and a service's dependents wait for its proxy too (conditions.ts).
  */
 import { FlotillaError } from '../core/errors.js';
 import type { ObservedContainer } from '../runtime/driver.js';
-import { meshSettingsOf } from '../spec/mesh.js';
-import type { ServiceSpec, Stack } from '../spec/types.js';
-import { checkedMeshPorts, meshProxyHash, meshProxyName } from './mesh.js';
+import type { Stack } from '../spec/types.js';
+import { meshGroups, meshProxyConfig, meshProxyHash, type MeshGroup, type MeshImageFacts } from './mesh-groups.js';
 import type { Observation } from './observation.js';
 import type { Operation, ServiceSteps } from './plan.js';
 import type { UpOptions } from './plan-up.js';
 
-/** A service's proxy operations: `before` its replicas' operations, and `after` them. */
-export interface MeshProxySteps {
-  before: Operation[];
-  after: Operation[];
+/**
+ * Plans the proxies of the meshed services among `order` (the selected services in dependency
+ * order). `proxies` are the proxy containers observed; `refreshed`, the services whose image is
+ * about to be built or pulled (their ports and version are known only once it is).
+ */
+export function planMesh(stack: Stack, order: readonly string[], proxies: readonly ObservedContainer[], observation: Observation, options: UpOptions, refreshed: ReadonlySet<string>): ServiceSteps[] {
+  const steps: ServiceSteps[] = [];
+  const mesh = observation.mesh;
+  const factsOf = (service: string): MeshImageFacts | undefined => (refreshed.has(service) ? undefined : mesh?.services[service]);
+  const groups = mesh ? meshGroups(stack, factsOf) : [];
+  // A proxy no group names any more is removed; its services' names go to the new one.
+  for (const container of proxies) {
+    if (!groups.some((group) => group.name === container.name)) steps.push({ service: container.name, waitFor: [], operations: [removeProxy(container)] });
+  }
+  for (const group of groups) {
+    if (!group.services.some((service) => order.includes(service))) continue; // none of its services is brought up in this run
+    const operation = planGroup(stack, group, proxies.find((container) => container.name === group.name), observation, options, refreshed, factsOf);
+    if (operation) steps.push({ service: group.name, waitFor: [], operations: [operation] });
+  }
+  return steps;
 }
 
-/** Plans the proxy of one service; `existing` are the proxy containers observed for it. */
-export function planMeshProxy(
+function planGroup(
   stack: Stack,
-  service: ServiceSpec,
-  existing: readonly ObservedContainer[],
+  group: MeshGroup,
+  current: ObservedContainer | undefined,
   observation: Observation,
   options: UpOptions,
-  imageRefreshed: boolean,
-): MeshProxySteps {
-  const name = meshProxyName(stack.name, service.name);
-  const settings = meshSettingsOf(stack, service);
-  if (!settings) return { before: existing.map((container) => removeProxy(container, 'not meshed')), after: [] };
+  refreshed: ReadonlySet<string>,
+  factsOf: (service: string) => MeshImageFacts | undefined,
+): Operation | undefined {
   const mesh = observation.mesh;
-  if (!mesh) throw new FlotillaError('INTERNAL', `service ${service.name} is meshed but the observation has no mesh`);
-
-  const current = existing.find((container) => container.name === name);
-  const before = existing.filter((container) => container !== current).map((container) => removeProxy(container, 'not the proxy of this project'));
-  // The service's image as observed; not yet known when it is about to be built or pulled.
-  const seen = imageRefreshed ? undefined : mesh.services[service.name];
-  const hash = seen && meshProxyHash({ stack, service, ports: checkedMeshPorts(stack, service, seen.exposedPorts), version: seen.version }, mesh.image.tag);
+  if (!mesh) throw new FlotillaError('INTERNAL', `mesh proxy ${group.name} is planned but the observation has no mesh`);
   const target = {
-    service: service.name,
-    name,
-    resource: `container ${name}`,
+    name: group.name,
+    resource: `container ${group.name}`,
     role: 'mesh-proxy' as const,
     image: mesh.image.tag,
-    serviceImage: observation.builds[service.name]?.tag ?? service.image,
+    meshServices: Object.fromEntries(group.services.map((service) => [service, observation.builds[service]?.tag ?? stack.services[service]?.image ?? ''])),
   };
-  if (!current) return { before, after: [{ type: 'create-container', ...target, cause: 'missing' }] };
-
+  // Computed even when the proxy exists: a meshed service with no port is refused before anything runs.
+  const hash = meshProxyHash(stack, meshProxyConfig(stack, group, factsOf), mesh.image.tag);
+  if (!current) return { type: 'create-container', ...target, cause: 'missing' };
   const recreate = options.noRecreate
     ? undefined
     : options.forceRecreate
       ? '--force-recreate'
-      : hash === undefined
+      : group.services.some((service) => refreshed.has(service))
         ? 'image will be replaced'
         : current.configHash !== hash
           ? 'mesh config changed'
           : mesh.image.imageId !== undefined && current.imageId !== mesh.image.imageId
             ? 'image changed'
             : undefined;
-  if (recreate) return { before, after: [{ type: 'recreate-container', ...target, containerId: current.id, cause: recreate }] };
-  if (current.state === 'running' || current.state === 'restarting' || current.state === 'paused' || current.state === 'removing') return { before, after: [] };
-  return { before, after: [{ type: 'start-container', ...target, containerId: current.id, cause: current.state }] };
+  if (recreate) return { type: 'recreate-container', ...target, containerId: current.id, cause: recreate };
+  if (current.state === 'running' || current.state === 'restarting' || current.state === 'paused' || current.state === 'removing') return undefined;
+  return { type: 'start-container', ...target, containerId: current.id, cause: current.state };
 }
 
 /** The proxy image's build, when a proxy is to be created and the image is not there. */
@@ -72,14 +82,13 @@ export function planMeshImage(observation: Observation, services: readonly Servi
   return creates ? [{ type: 'build-image', role: 'mesh-image', name: image.tag, resource: `image ${image.tag}`, cause: 'missing' }] : [];
 }
 
-function removeProxy(container: ObservedContainer, cause: string): Operation {
+function removeProxy(container: ObservedContainer): Operation {
   return {
     type: 'remove-container',
-    service: container.service,
     name: container.name,
     resource: `container ${container.name}`,
     containerId: container.id,
     role: 'mesh-proxy',
-    cause,
+    cause: 'no longer a proxy of this mesh',
   };
 }

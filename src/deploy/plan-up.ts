@@ -8,7 +8,7 @@ import type { ObservedContainer } from '../runtime/driver.js';
 import { isMeshProxy } from '../runtime/labels.js';
 import type { ServiceSpec, Stack } from '../spec/types.js';
 import { serviceConfigHash } from './config-hash.js';
-import { planMeshImage, planMeshProxy } from './plan-mesh.js';
+import { planMesh, planMeshImage } from './plan-mesh.js';
 import { containerName, isJob } from './names.js';
 import type { Observation } from './observation.js';
 import type { Operation, Plan, ServiceSteps } from './plan.js';
@@ -29,29 +29,28 @@ export function planUp(stack: Stack, observation: Observation, options: UpOption
   const selected = options.services.length > 0 ? [...options.services] : Object.keys(stack.services);
   const order = topologicalOrder(dependencyEdges(stack)).filter((name) => selected.includes(name));
   const images = planImages(stack, observation, order, options);
-  const refreshedImages = new Set(images.filter((op) => op.service !== undefined).map((op) => op.service));
+  const refreshedImages = new Set(images.flatMap((op) => op.service ?? []));
 
-  // A mesh proxy carries its service's label but is not a replica: it is planned on its own.
+  // A mesh proxy is no service's replica: the proxies are planned on their own.
   const byService = groupByService(observation.state.containers.filter((container) => !isMeshProxy(container)));
-  const proxies = groupByService(observation.state.containers.filter(isMeshProxy));
-  const services: ServiceSteps[] = order.map((name) => {
+  const mesh = planMesh(stack, order, observation.state.containers.filter(isMeshProxy), observation, options, refreshedImages);
+  const replicas: ServiceSteps[] = order.map((name) => {
     const service = serviceOf(stack, name);
-    const mesh = planMeshProxy(stack, service, proxies.get(name) ?? [], observation, options, refreshedImages.has(name));
     return {
       service: name,
       waitFor: Object.entries(service.dependsOn)
         .filter(([dependency]) => stack.services[dependency] !== undefined)
         .map(([dependency, { condition }]) => ({ service: dependency, condition })),
-      // An old proxy goes before the replicas take back the service's name; a new one comes once they answer to theirs.
-      operations: [...mesh.before, ...planReplicas(stack, service, byService.get(name) ?? [], observation, options, refreshedImages.has(name)), ...mesh.after],
+      operations: planReplicas(stack, service, byService.get(name) ?? [], observation, options, refreshedImages.has(name)),
     };
   });
+  addDependencyRestarts(stack, replicas, byService);
+  const services = [...mesh, ...replicas];
   const prepare = [...images, ...planMeshImage(observation, services), ...planNetworksAndVolumes(stack, observation, order)];
-  addDependencyRestarts(stack, services, byService);
   checkPorts(stack, services, observation);
 
   const orphanContainers = observation.state.containers.filter(
-    (container) => !stack.services[container.service] && !stack.disabledServices.includes(container.service),
+    (container) => !isMeshProxy(container) && !stack.services[container.service] && !stack.disabledServices.includes(container.service),
   );
   const cleanup = options.removeOrphans && orphanContainers.length > 0 ? [orphanContainers.map(removeOrphan)] : [];
   return {

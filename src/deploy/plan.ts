@@ -35,12 +35,13 @@ export interface Operation {
   /** For container creation: the image reference to run (the build version tag for built services). */
   image?: string;
   /**
-   * Set on the operations of the mesh: `mesh-proxy` for a service's proxy container (it belongs to
-   * `service` but is not one of its replicas), `mesh-image` for the build of the proxy image.
+   * Set on the operations of the mesh: `mesh-proxy` for a proxy container (planned in the steps of
+   * `service`, the first of its services, but a replica of none), `mesh-image` for the build of
+   * the proxy image.
    */
   role?: 'mesh-proxy' | 'mesh-image';
-  /** For a mesh proxy's creation: the image the service runs, whose EXPOSE ports and version the proxy's config takes. */
-  serviceImage?: string;
+  /** For a mesh proxy's creation: each service it fronts → the image that service runs, whose EXPOSE ports and version the proxy's config takes. */
+  meshServices?: Record<string, string>;
 }
 
 /** A dependency a service's containers wait for before they are created or started. */

@@ -1,8 +1,9 @@
 /**
  * The mesh on the real Docker Engine, through the built CLI: with `x-flotilla: { mesh: true }`,
- * `up` puts a proxy in front of each service, callers reach the callee through it by the same
- * name, its Toxiproxy-compatible API is published on 127.0.0.1, a fault added there reaches the
- * caller, a second `up` has nothing to do, and `down` removes everything. Needs `npm run build`
+ * `up` puts one proxy in front of both services (both on port 3000: told apart by Host), callers
+ * reach the callee through it by the same name, its Toxiproxy-compatible API is published on
+ * 127.0.0.1, a fault added there reaches the caller, a second `up` has
+ * nothing to do, and `down` removes everything. Needs `npm run build`
  * (the proxy image is built from the bundle).
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -54,16 +55,16 @@ describe('up with the mesh', () => {
   const cwd = stackDir(STACK);
   const flotilla = (args: string[]) => runCli(['-p', name, ...args], { cwd, env: cliEnv(testRunId) });
 
-  it('puts a proxy in front of each service; the caller reaches the callee through it; a fault added on its API reaches the caller', async () => {
+  it('puts one proxy in front of the services; the caller reaches the callee through it; a fault added on its API reaches the caller', async () => {
     const result = await flotilla(['up', '--wait']);
     expect(result.stderr).not.toMatch(/error|failed/i);
     expect(result.code).toBe(0);
 
     const running = await containers();
-    expect([...running.keys()].sort()).toEqual([`${name}-callee-1`, `${name}-callee-mesh-1`, `${name}-caller-1`, `${name}-caller-mesh-1`]);
-    const proxy = running.get(`${name}-callee-mesh-1`);
-    expect(proxy).toMatchObject({ state: 'running', health: 'healthy', service: 'callee', replica: 0 });
-    expect(proxy?.labels).toMatchObject({ 'dev.flotilla.mesh': 'proxy', 'dev.flotilla.project': name, 'dev.flotilla.test-run': testRunId });
+    expect([...running.keys()].sort()).toEqual([`${name}-callee-1`, `${name}-caller-1`, `${name}-flotilla-mesh-1`]);
+    const proxy = running.get(`${name}-flotilla-mesh-1`);
+    expect(proxy).toMatchObject({ state: 'running', health: 'healthy', service: 'flotilla-mesh', replica: 0 });
+    expect(proxy?.labels).toMatchObject({ 'dev.flotilla.mesh': 'proxy', 'dev.flotilla.mesh.services': 'callee,caller', 'dev.flotilla.project': name, 'dev.flotilla.test-run': testRunId });
     expect(proxy?.labels['dev.flotilla.image']).toMatch(/^flotilla-mesh:\d+\.\d+\.\d+.*-[0-9a-f]{12}$/);
     const api = hostPort(proxy, 8474);
     expect(api.startsWith('127.0.0.1:')).toBe(true);
@@ -80,7 +81,8 @@ describe('up with the mesh', () => {
     expect(token).toMatch(/^\S{32,}$/);
     const headers = { 'x-flotilla-mesh-token': token ?? '' };
     const proxies = (await (await fetch(`http://${api}/proxies`, { headers })).json()) as Record<string, { listen: string; upstream: string; kind: string }>;
-    expect(proxies['callee']).toMatchObject({ listen: '0.0.0.0:3000', upstream: 'callee-upstream:3000', kind: 'http' });
+    expect(proxies['callee']).toMatchObject({ listen: '0.0.0.0:3000', upstream: 'callee-upstream:3000', kind: 'http', service: 'callee' });
+    expect(proxies['caller']).toMatchObject({ listen: '0.0.0.0:3000', upstream: 'caller-upstream:3000', kind: 'http', service: 'caller' });
 
     const added = await fetch(`http://${api}/proxies/callee/toxics`, { method: 'POST', headers, body: JSON.stringify({ name: 'teapot', type: 'http_abort', attributes: { status: 418 } }) });
     expect(added.status).toBe(200);

@@ -1,14 +1,14 @@
 import { ImageLabel } from '../../build/image-labels.js';
 import { ExitCode } from '../../core/errors.js';
 import type { ImageInfo, ObservedContainer, PublishedPort } from '../../runtime/driver.js';
-import { isMeshProxy, Label } from '../../runtime/labels.js';
+import { isMeshProxy, Label, meshProxyServices } from '../../runtime/labels.js';
 import { commandContext, type GlobalOptions } from '../context.js';
 import { renderTable } from '../output/table.js';
 
 /** One row of `ps`, also its JSON form. */
 interface ContainerRow {
   service: string;
-  /** 0 for a mesh proxy, which belongs to the service but is not one of its replicas. */
+  /** 0 for a mesh proxy, which fronts the services listed (comma-separated) but is none of their replicas. */
   replica: number;
   role: 'replica' | 'mesh-proxy';
   name: string;
@@ -31,7 +31,7 @@ export async function run(services: string[], options: { output: 'table' | 'json
   const { stack, driver } = await commandContext(global);
   const state = await driver.observe(stack.name);
   const containers = state.containers
-    .filter((container) => services.length === 0 || services.includes(container.service))
+    .filter((container) => services.length === 0 || services.includes(container.service) || meshProxyServices(container).some((service) => services.includes(service)))
     .sort((a, b) => a.service.localeCompare(b.service) || a.replica - b.replica);
   const imageIds = [...new Set(containers.map((container) => container.imageId))];
   const infos = await Promise.all(imageIds.map((id) => driver.inspectImage(id)));
@@ -67,7 +67,8 @@ function toRow(container: ObservedContainer, image: ImageInfo | undefined): Cont
   const labels = image?.labels ?? {};
   const dirty = labels[ImageLabel.dirty];
   return {
-    service: container.service,
+    // A mesh proxy is listed under the services it fronts.
+    service: isMeshProxy(container) ? meshProxyServices(container).join(',') : container.service,
     replica: container.replica,
     role: isMeshProxy(container) ? 'mesh-proxy' : 'replica',
     name: container.name,
