@@ -131,6 +131,8 @@ async function runService(steps: ServiceSteps, context: RunContext, finished: Ma
     steps.waitFor.map(async (wait) => {
       try {
         await finished.get(wait.service);
+        // A proxy being replaced is the service's name going away for a moment: wait until the new one is there.
+        if (wait.proxy !== undefined) await finished.get(wait.proxy);
       } catch (error) {
         throw new DependencyFailed(wait.service, error instanceof DependencyFailed ? error.cause : error);
       }

@@ -6,8 +6,7 @@
  * only what it could reach without it) and report to the same collector. Within that, one proxy
  * listens once per port: TCP connections carry no name, so a TCP port belongs to one service of the
  * proxy; an HTTP port may be shared, the proxy telling services apart by the Host they call. A
- * service whose ports clash with a group's goes to the next group (first fit, in name order, so the
- * layout is the same on every run).
+ * service whose ports or names clash with a proxy's goes to another (`meshGroups`).
  */
 import { createHash } from 'node:crypto';
 import { stableStringify } from '../core/stable-json.js';
@@ -53,27 +52,101 @@ export interface MeshServiceConfigJson {
   listeners: { port: number; kind: MeshProtocol; upstreams: string[]; name: string; resilience?: MeshResilience }[];
 }
 
-/** The proxy containers of the stack's meshed services. `factsOf` says what is known of a service's image. */
-export function meshGroups(stack: Stack, factsOf: (service: string) => MeshImageFacts | undefined): MeshGroup[] {
-  const groups: { key: string; services: string[]; ports: Map<number, MeshProtocol> }[] = [];
+/** The proxy containers there are now: container name → the services it fronts (its label). */
+export type MeshLayout = ReadonlyMap<string, readonly string[]>;
+
+interface Slot {
+  name: string;
+  key: string;
+  services: string[];
+  ports: Map<number, MeshProtocol>;
+  /** Every name its services answer to: two services of one proxy cannot share one. */
+  hosts: Set<string>;
+}
+
+interface Candidate {
+  name: string;
+  key: string;
+  ports: MeshPort[];
+  hosts: string[];
+}
+
+/**
+ * The proxy containers of the stack's meshed services. `factsOf` says what is known of a
+ * service's image; `current` is the layout running now, kept as far as it still holds: a service
+ * stays with its proxy while it fits there, so adding a service never moves the others (their
+ * connections and faults would go with the old proxy). A new or moved service takes the first
+ * proxy it fits, else a new one with the lowest free number.
+ */
+export function meshGroups(stack: Stack, factsOf: (service: string) => MeshImageFacts | undefined, current: MeshLayout = new Map()): MeshGroup[] {
+  const candidates = new Map<string, Candidate>();
   for (const name of Object.keys(stack.services).sort()) {
     const service = stack.services[name] as ServiceSpec;
     if (!meshSettingsOf(stack, service)) continue;
-    const key = stableStringify({ networks: networksOf(stack, service).map(([network]) => network), collector: telemetryEndpoint(stack, service) ?? null });
-    const ports = declaredMeshPorts(stack, service, factsOf(name)?.exposedPorts ?? []);
-    const group = groups.find((candidate) => candidate.key === key && ports.every((port) => fits(candidate.ports, port)));
-    const target = group ?? { key, services: [], ports: new Map<number, MeshProtocol>() };
-    if (!group) groups.push(target);
-    target.services.push(name);
-    for (const { port, protocol } of ports) target.ports.set(port, protocol);
+    const networks = networksOf(stack, service);
+    candidates.set(name, {
+      name,
+      key: stableStringify({ networks: networks.map(([network]) => network), collector: telemetryEndpoint(stack, service) ?? null }),
+      ports: declaredMeshPorts(stack, service, factsOf(name)?.exposedPorts ?? []),
+      hosts: [name, ...networks.flatMap(([, aliases]) => aliases)],
+    });
   }
-  return groups.map((group, index) => ({ name: meshProxyName(stack.name, index + 1), services: group.services }));
+  const slots: Slot[] = [];
+  const placed = new Set<string>();
+  const place = (slot: Slot, candidate: Candidate): void => {
+    slot.services.push(candidate.name);
+    for (const { port, protocol } of candidate.ports) slot.ports.set(port, protocol);
+    for (const host of candidate.hosts) slot.hosts.add(host);
+    placed.add(candidate.name);
+  };
+  const open = (name: string, key: string): Slot => {
+    const slot = { name, key, services: [], ports: new Map<number, MeshProtocol>(), hosts: new Set<string>() };
+    slots.push(slot);
+    return slot;
+  };
+  for (const [proxy, services] of [...current].sort(([a], [b]) => indexOf(a) - indexOf(b))) {
+    let slot: Slot | undefined;
+    for (const name of [...services].sort()) {
+      const candidate = candidates.get(name);
+      if (!candidate || placed.has(name)) continue;
+      slot ??= open(proxy, candidate.key);
+      if (slot.key === candidate.key && fits(slot, candidate)) place(slot, candidate);
+    }
+  }
+  for (const candidate of candidates.values()) {
+    if (placed.has(candidate.name)) continue;
+    const slot = slots.find((one) => one.key === candidate.key && fits(one, candidate)) ?? open(meshProxyName(stack.name, freeIndex(slots)), candidate.key);
+    place(slot, candidate);
+  }
+  return slots
+    .filter((slot) => slot.services.length > 0)
+    .sort((a, b) => indexOf(a.name) - indexOf(b.name))
+    .map((slot) => ({ name: slot.name, services: [...slot.services].sort() }));
 }
 
-/** An HTTP port goes with HTTP ports of other services; a TCP port only where the port is free. */
-function fits(taken: ReadonlyMap<number, MeshProtocol>, { port, protocol }: MeshPort): boolean {
-  const other = taken.get(port);
-  return other === undefined || (other === 'http' && protocol === 'http');
+/** A proxy's number, from its name (`…-flotilla-mesh-<n>`). */
+function indexOf(name: string): number {
+  return Number(/-(\d+)$/.exec(name)?.[1] ?? Number.MAX_SAFE_INTEGER);
+}
+
+/** The lowest number no proxy has. */
+function freeIndex(slots: readonly Slot[]): number {
+  const taken = new Set(slots.map((slot) => indexOf(slot.name)));
+  let index = 1;
+  while (taken.has(index)) index++;
+  return index;
+}
+
+/**
+ * Whether a service can join a proxy: an HTTP port may be shared with HTTP ports of other
+ * services, a TCP port only where it is free, and no name may be another service's there.
+ */
+function fits(slot: Slot, candidate: Candidate): boolean {
+  if (candidate.hosts.some((host) => slot.hosts.has(host))) return false;
+  return candidate.ports.every(({ port, protocol }) => {
+    const other = slot.ports.get(port);
+    return other === undefined || (other === 'http' && protocol === 'http');
+  });
 }
 
 /** The group that fronts `service`, if it is meshed. */

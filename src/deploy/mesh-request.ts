@@ -6,7 +6,9 @@
  * listeners), so the dependents of its services start only once they are reachable through it.
  */
 import { randomBytes } from 'node:crypto';
+import { FlotillaError } from '../core/errors.js';
 import { FLOTILLA_VERSION } from '../core/version.js';
+import { parseMeshProxyConfig } from '../mesh/proxy-config.js';
 import type { ContainerRequest } from '../runtime/driver.js';
 import { Label, MESH_PROXY_SERVICE } from '../runtime/labels.js';
 import type { ServiceSpec, Stack } from '../spec/types.js';
@@ -41,6 +43,14 @@ export interface MeshProxyRequestInput {
 export function meshProxyRequest(input: MeshProxyRequestInput): ContainerRequest {
   const { stack, group, meshImage } = input;
   const config = meshProxyConfig(stack, group, input.factsOf);
+  // A config the proxy would refuse would only make a container that fails on every restart.
+  try {
+    parseMeshProxyConfig(config);
+  } catch (error) {
+    throw new FlotillaError('MESH_CONFIG_INVALID', `mesh proxy ${group.name}: ${error instanceof Error ? error.message : String(error)}`, {
+      hint: 'Run `flotilla up` again: it lays out the proxies on what the images expose now.',
+    });
+  }
   const networks = meshProxyNetworks(stack, config);
   const endpoint = config.collector;
   const proxy: ServiceSpec = {
@@ -94,7 +104,8 @@ export function meshProxyRequest(input: MeshProxyRequestInput): ContainerRequest
       [Label.version]: FLOTILLA_VERSION,
       [Label.service]: MESH_PROXY_SERVICE,
       [Label.mesh]: 'proxy',
-      [Label.meshServices]: config.services.map((entry) => entry.service).join(','),
+      // Every service of the group, proxied yet or not (one whose image is not there yet may have no port to proxy).
+      [Label.meshServices]: group.services.join(','),
       [Label.configHash]: meshProxyHash(stack, config, meshImage.tag),
       [Label.image]: meshImage.tag,
     },

@@ -2,11 +2,11 @@
  * Planners for `down`, `stop`, `start` and `restart`: pure functions, like `planUp`.
  *
  * A mesh proxy fronts several services, so it goes with the whole project (`down`, and `stop`,
- * `start`, `restart` with no service named), never with one service: stopping one service must
- * not cut the others off.
+ * `restart` with no service named), never with one service: stopping one service must not cut
+ * the others off. `start` starts every stopped proxy.
  */
 import type { ObservedContainer, ObservedState } from '../runtime/driver.js';
-import { isMeshProxy } from '../runtime/labels.js';
+import { isMeshProxy, meshProxyServices } from '../runtime/labels.js';
 import type { Stack } from '../spec/types.js';
 import type { Operation, Plan } from './plan.js';
 import { dependencyEdges } from './plan-up.js';
@@ -74,23 +74,26 @@ export function planStart(stack: Stack, state: ObservedState, services: readonly
   const names = services.length > 0 ? [...services] : Object.keys(stack.services);
   const order = topologicalOrder(dependencyEdges(stack)).filter((name) => names.includes(name));
   const stopped = (c: ObservedContainer) => c.state === 'exited' || c.state === 'created' || c.state === 'dead';
-  // The proxies start first, in the steps of the first service: they need no replica to start.
-  const proxies = services.length > 0 ? [] : state.containers.filter((c) => isMeshProxy(c) && stopped(c)).sort(byName).map((c) => containerOp('start-container', c, c.state));
-  const steps = order.map((name, index) => ({
+  // Every stopped proxy starts, in steps of its own that wait for nothing (a proxy needs no replica,
+  // and starting one cuts nobody off); a dependent of a meshed service waits for its proxy's step.
+  const proxies = state.containers.filter((c) => isMeshProxy(c) && stopped(c)).sort(byName);
+  const proxyOf = new Map(state.containers.filter(isMeshProxy).flatMap((c) => meshProxyServices(c).map((service): [string, string] => [service, c.name])));
+  const proxySteps = proxies.map((c) => ({ service: c.name, waitFor: [], operations: [containerOp('start-container', c, c.state)] }));
+  const steps = order.map((name) => ({
     service: name,
     waitFor: Object.entries(stack.services[name]?.dependsOn ?? {})
       .filter(([dependency]) => stack.services[dependency] !== undefined)
-      .map(([dependency, { condition }]) => ({ service: dependency, condition })),
-    operations: [
-      ...(index === 0 ? proxies : []),
-      ...state.containers
-        .filter((c) => !isMeshProxy(c) && c.service === name && stopped(c))
-        .filter((c) => !(c.state === 'exited' && c.exitCode === 0 && isJob(stack.services, name)))
-        .sort(byName)
-        .map((c) => containerOp('start-container', c, c.state)),
-    ],
+      .map(([dependency, { condition }]) => {
+        const proxy = condition === 'service_completed_successfully' ? undefined : proxyOf.get(dependency);
+        return { service: dependency, condition, ...(proxy !== undefined && { proxy }) };
+      }),
+    operations: state.containers
+      .filter((c) => !isMeshProxy(c) && c.service === name && stopped(c))
+      .filter((c) => !(c.state === 'exited' && c.exitCode === 0 && isJob(stack.services, name)))
+      .sort(byName)
+      .map((c) => containerOp('start-container', c, c.state)),
   }));
-  return { project: stack.name, prepare: [], services: steps.filter((s) => s.operations.length > 0), cleanup: [], orphans: [] };
+  return { project: stack.name, prepare: [], services: [...proxySteps, ...steps.filter((s) => s.operations.length > 0)], cleanup: [], orphans: [] };
 }
 
 /** Plans `restart`: every container of the named services (all when none), at once. */

@@ -9,6 +9,7 @@
  */
 import { FlotillaError } from '../core/errors.js';
 import type { ObservedContainer } from '../runtime/driver.js';
+import { meshProxyServices } from '../runtime/labels.js';
 import type { Stack } from '../spec/types.js';
 import { meshGroups, meshProxyConfig, meshProxyHash, type MeshGroup, type MeshImageFacts } from './mesh-groups.js';
 import type { Observation } from './observation.js';
@@ -16,25 +17,34 @@ import type { Operation, ServiceSteps } from './plan.js';
 import type { UpOptions } from './plan-up.js';
 
 /**
- * Plans the proxies of the meshed services among `order` (the selected services in dependency
- * order). `proxies` are the proxy containers observed; `refreshed`, the services whose image is
- * about to be built or pulled (their ports and version are known only once it is).
+ * Plans the proxies of the meshed services: every proxy, whichever services `up` was asked for (a
+ * proxy fronts services of other runs too, and one left out could leave a service with no name).
+ * `proxies` are the proxy containers observed; `refreshed`, the services whose image is about to be
+ * built or pulled (their ports and version are known only once it is: `up` then plans again).
  */
-export function planMesh(stack: Stack, order: readonly string[], proxies: readonly ObservedContainer[], observation: Observation, options: UpOptions, refreshed: ReadonlySet<string>): ServiceSteps[] {
+export function planMesh(stack: Stack, proxies: readonly ObservedContainer[], observation: Observation, options: UpOptions, refreshed: ReadonlySet<string>): MeshPlan {
   const steps: ServiceSteps[] = [];
   const mesh = observation.mesh;
   const factsOf = (service: string): MeshImageFacts | undefined => (refreshed.has(service) ? undefined : mesh?.services[service]);
-  const groups = mesh ? meshGroups(stack, factsOf) : [];
-  // A proxy no group names any more is removed; its services' names go to the new one.
+  // Only proxies of this layout carry the services label; an older proxy (one per service) is replaced.
+  const current = new Map(proxies.filter((container) => meshProxyServices(container).length > 0).map((container) => [container.name, meshProxyServices(container)]));
+  const groups = mesh ? meshGroups(stack, factsOf, current) : [];
+  // A proxy no group names any more is removed; its services' names go to the proxies planned beside it.
   for (const container of proxies) {
     if (!groups.some((group) => group.name === container.name)) steps.push({ service: container.name, waitFor: [], operations: [removeProxy(container)] });
   }
   for (const group of groups) {
-    if (!group.services.some((service) => order.includes(service))) continue; // none of its services is brought up in this run
     const operation = planGroup(stack, group, proxies.find((container) => container.name === group.name), observation, options, refreshed, factsOf);
     if (operation) steps.push({ service: group.name, waitFor: [], operations: [operation] });
   }
-  return steps;
+  const proxyOf = new Map(groups.flatMap((group) => group.services.map((service): [string, string] => [service, group.name])));
+  return { steps, proxyOf };
+}
+
+/** The proxies' steps, and the proxy that fronts each meshed service (a dependent waits for its step). */
+export interface MeshPlan {
+  steps: ServiceSteps[];
+  proxyOf: ReadonlyMap<string, string>;
 }
 
 function planGroup(
@@ -58,7 +68,11 @@ function planGroup(
   // Computed even when the proxy exists: a meshed service with no port is refused before anything runs.
   const hash = meshProxyHash(stack, meshProxyConfig(stack, group, factsOf), mesh.image.tag);
   if (!current) return { type: 'create-container', ...target, cause: 'missing' };
-  const recreate = options.noRecreate
+  // Even with --no-recreate: a proxy without one of its services would leave that service with no name.
+  const servicesChanged = meshProxyServices(current).join(',') !== group.services.join(',');
+  const recreate = servicesChanged
+    ? 'its services changed'
+    : options.noRecreate
     ? undefined
     : options.forceRecreate
       ? '--force-recreate'

@@ -22,6 +22,8 @@ export interface UpOptions {
   removeOrphans: boolean;
   /** Build images even when they exist (`--build`). */
   build: boolean;
+  /** The images were built and pulled earlier in this run (`up` plans again once they are there): plan none. */
+  imagesReady?: boolean;
 }
 
 /** Plans `up`: what to pull, build, create, recreate, start and remove. */
@@ -33,19 +35,22 @@ export function planUp(stack: Stack, observation: Observation, options: UpOption
 
   // A mesh proxy is no service's replica: the proxies are planned on their own.
   const byService = groupByService(observation.state.containers.filter((container) => !isMeshProxy(container)));
-  const mesh = planMesh(stack, order, observation.state.containers.filter(isMeshProxy), observation, options, refreshedImages);
+  const mesh = planMesh(stack, observation.state.containers.filter(isMeshProxy), observation, options, refreshedImages);
   const replicas: ServiceSteps[] = order.map((name) => {
     const service = serviceOf(stack, name);
     return {
       service: name,
       waitFor: Object.entries(service.dependsOn)
         .filter(([dependency]) => stack.services[dependency] !== undefined)
-        .map(([dependency, { condition }]) => ({ service: dependency, condition })),
+        .map(([dependency, { condition }]) => {
+          const proxy = condition === 'service_completed_successfully' ? undefined : mesh.proxyOf.get(dependency);
+          return { service: dependency, condition, ...(proxy !== undefined && { proxy }) };
+        }),
       operations: planReplicas(stack, service, byService.get(name) ?? [], observation, options, refreshedImages.has(name)),
     };
   });
   addDependencyRestarts(stack, replicas, byService);
-  const services = [...mesh, ...replicas];
+  const services = [...mesh.steps, ...replicas];
   const prepare = [...images, ...planMeshImage(observation, services), ...planNetworksAndVolumes(stack, observation, order)];
   checkPorts(stack, services, observation);
 
@@ -72,6 +77,7 @@ export function dependencyEdges(stack: Stack): Record<string, string[]> {
 }
 
 function planImages(stack: Stack, observation: Observation, order: string[], options: UpOptions): Operation[] {
+  if (options.imagesReady) return [];
   const operations: Operation[] = [];
   const planned = new Set<string>();
   for (const name of order) {

@@ -48,6 +48,8 @@ export interface Operation {
 export interface Wait {
   service: string;
   condition: DependencyCondition;
+  /** The proxy container that fronts the service, when it is meshed: its steps (if any) come first. */
+  proxy?: string;
 }
 
 /** The steps of one service, run in order once its waits are met. */

@@ -2,6 +2,7 @@ import { buildService } from '../build/builder.js';
 import type { BuildRecord } from '../build/types.js';
 import { FlotillaError } from '../core/errors.js';
 import type { Driver } from '../runtime/driver.js';
+import { meshedServices } from '../spec/mesh.js';
 import type { Stack } from '../spec/types.js';
 import { waitForService, ServiceFailedError } from './conditions.js';
 import { execute, type ExecuteResult, type ProgressEvent, type ServiceFailure } from './execute.js';
@@ -31,34 +32,56 @@ export interface UpResult extends ExecuteResult {
   plan: Plan;
 }
 
-/** Observe → plan → execute (unless a dry run) → optionally wait for readiness. */
+/**
+ * Observe → plan → execute (unless a dry run) → optionally wait for readiness. A mesh proxy's config
+ * takes its services' images (their ports and version), so when a meshed service's image is still to
+ * be built or pulled, the images come first and the rest is observed and planned again with them
+ * there: which services share a proxy is decided on what the images really expose.
+ */
 export async function up(request: UpRequest): Promise<UpResult> {
   const { driver, stack, options } = request;
   const observation = await observe(driver, stack, options.services, { meshImage: request.meshImage });
   const plan = planUp(stack, observation, options);
   if (request.dryRun) return { plan, failures: [], skipped: [] };
-  const result = await execute(plan, {
+  const contextOf = (seen: Awaited<ReturnType<typeof observe>>) => ({
     driver,
     stack,
-    images: observation.images,
+    images: seen.images,
     extraLabels: request.extraLabels,
-    build: async (service, onProgress) => {
-      const resolved = observation.resolvedBuilds.find((build) => build.service === service);
+    build: async (service: string, onProgress: (line: string) => void) => {
+      const resolved = seen.resolvedBuilds.find((build) => build.service === service);
       if (!resolved) throw new FlotillaError('INTERNAL', `no build version was computed for service ${service}`);
       const record = await buildService(resolved, { driver, stack, extraLabels: request.extraLabels, record: request.recordBuild, onProgress });
       if (record.git?.dirty) onProgress(`warning: built from uncommitted changes in ${stack.services[service]?.build?.context ?? service}`);
       return record.imageId;
     },
-    meshImage: observation.meshImage,
+    meshImage: seen.meshImage,
     onProgress: request.onProgress,
     signal: request.signal,
   });
-  if (request.wait) {
-    const done = new Set([...result.failures.map((f) => f.service), ...result.skipped]);
-    const selected = options.services.length > 0 ? options.services : Object.keys(stack.services);
-    result.failures.push(...(await waitReady(request, selected.filter((name) => !done.has(name)))));
+  let done = plan;
+  let result: ExecuteResult;
+  if (meshWaitsForImages(stack, plan)) {
+    await execute({ ...plan, services: [], cleanup: [] }, contextOf(observation));
+    const ready = await observe(driver, stack, options.services, { meshImage: request.meshImage });
+    const rest = planUp(stack, ready, { ...options, imagesReady: true });
+    done = { ...rest, prepare: [...plan.prepare, ...rest.prepare] };
+    result = await execute(rest, contextOf(ready));
+  } else {
+    result = await execute(plan, contextOf(observation));
   }
-  return { plan, ...result };
+  if (request.wait) {
+    const failed = new Set([...result.failures.map((f) => f.service), ...result.skipped]);
+    const selected = options.services.length > 0 ? options.services : Object.keys(stack.services);
+    result.failures.push(...(await waitReady(request, selected.filter((name) => !failed.has(name)))));
+  }
+  return { plan: done, ...result };
+}
+
+/** Whether the plan builds or pulls the image of a meshed service. */
+function meshWaitsForImages(stack: Stack, plan: Plan): boolean {
+  const meshed = new Set(meshedServices(stack));
+  return plan.prepare.some((op) => (op.type === 'build-image' || op.type === 'pull-image') && op.service !== undefined && meshed.has(op.service));
 }
 
 async function waitReady(request: UpRequest, services: string[]): Promise<ServiceFailure[]> {

@@ -148,7 +148,7 @@ describe('planUp with the mesh', () => {
     const driver = fake();
     await upOn(driver, meshed());
     expect(planText(await planOn(driver, meshed(false)))).toBe(
-      ['project demo:', `  recreate container ${PROXY} (mesh config changed)`, '  recreate container demo-api-1 (config changed) after db healthy', ''].join('\n'),
+      ['project demo:', `  recreate container ${PROXY} (its services changed)`, '  recreate container demo-api-1 (config changed) after db healthy', ''].join('\n'),
     );
   });
 
