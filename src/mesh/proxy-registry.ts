@@ -225,7 +225,10 @@ export class ProxyRegistry implements AsyncDisposable {
       ...given,
       ...(telemetry && { telemetry }),
       service,
-      sharedPort,
+      // A placement outlives replacements (populate keeps it), its shared port only while the proxy asks
+      // for that port's address: another listen takes it to a port of its own, as an update does (kept on
+      // the shared port, its listen would never match, and every populate would replace it again).
+      sharedPort: sharedPort?.router.listen === input.listen ? sharedPort : undefined,
       name: input.name,
       listen: input.listen,
       upstream: input.upstream,

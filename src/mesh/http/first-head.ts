@@ -65,15 +65,15 @@ const REASONS: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-/** How long a connection answered with an error may linger for its caller to read the answer. */
-const LINGER_MS = 5_000;
+/** How long a connection answered with an error may linger for its caller to read the answer, unless told. */
+export const ANSWER_LINGER_MS = 5_000;
 
 /**
  * Answers `status` with a text body, `connection: close`, and closes: the rest of the request is
  * read and dropped (closing over unread bytes would reset the connection and could lose the answer).
  * `head: true` when the request was a HEAD (no body then).
  */
-export function answerAndClose(socket: Socket, status: number, text: string, head = false): void {
+export function answerAndClose(socket: Socket, status: number, text: string, head = false, lingerMs = ANSWER_LINGER_MS): void {
   if (socket.destroyed) return;
   const body = `${text}\n`;
   const length = Buffer.byteLength(body);
@@ -81,7 +81,7 @@ export function answerAndClose(socket: Socket, status: number, text: string, hea
   socket.end(`HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\ncontent-length: ${length}\r\n\r\n${head ? '' : body}`);
   socket.on('data', noop);
   socket.resume();
-  socket.setTimeout(LINGER_MS, () => socket.destroy());
+  socket.setTimeout(lingerMs, () => socket.destroy());
 }
 
 /** Whether a head's request line names the HEAD method (its answer has no body). */

@@ -13,7 +13,7 @@
 import net, { type Server, type Socket } from 'node:net';
 import { bindServer, parseHostPort } from '../address.js';
 import { MeshError } from '../errors.js';
-import { answerAndClose, isHeadRequest, readFirstHead } from './first-head.js';
+import { ANSWER_LINGER_MS, answerAndClose, isHeadRequest, readFirstHead } from './first-head.js';
 
 /** A service's proxy, as the router sees it. */
 export interface RoutedProxy {
@@ -31,6 +31,8 @@ export interface HostRouterOptions {
   headersTimeoutMs?: number;
   /** Caller connections at most, every service of the port together; 10,000 unless given. */
   maxConnections?: number;
+  /** How long a connection answered here (421, 400, …) may stay open for its caller to read the answer; 5 s unless given. */
+  lingerMs?: number;
 }
 
 /** The name a Host value (or an absolute-form target's authority) names: no port, lower case, no trailing dot. */
@@ -73,18 +75,24 @@ export function requestedHost(head: string): { host: string } | { missing: true 
 export class HostRouter {
   private readonly byName = new Map<string, RoutedProxy>();
   private readonly namesOf = new Map<RoutedProxy, readonly string[]>();
-  /** Connections whose first head is being read: closed with the router. */
-  private readonly reading = new Set<Socket>();
+  /**
+   * Connections not handed to a proxy: their first head being read, or answered here and lingering
+   * for the caller to read the answer. Destroyed with the router, whose server's close() would
+   * otherwise wait for them (up to the headers timeout plus the linger).
+   */
+  private readonly unrouted = new Set<Socket>();
   private listenAddress: string;
   private server: Server | undefined;
   private readonly headersTimeoutMs: number;
   private readonly maxConnections: number;
+  private readonly lingerMs: number;
 
   constructor(options: HostRouterOptions) {
     parseHostPort(options.listen, 'listen');
     this.listenAddress = options.listen;
     this.headersTimeoutMs = options.headersTimeoutMs ?? 60_000;
     this.maxConnections = options.maxConnections ?? 10_000;
+    this.lingerMs = options.lingerMs ?? ANSWER_LINGER_MS;
   }
 
   /** The listen address; once started, the address really bound. */
@@ -125,29 +133,31 @@ export class HostRouter {
     this.server = server;
   }
 
-  /** Stops listening and closes the connections still being read; routed ones are their proxies' to close. */
+  /** Stops listening and closes the connections not handed to a proxy; routed ones are their proxies' to close. */
   async close(): Promise<void> {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const socket of this.reading) socket.destroy();
+    for (const socket of this.unrouted) socket.destroy();
     await closed;
   }
 
   private async route(socket: Socket): Promise<void> {
-    this.reading.add(socket);
+    this.unrouted.add(socket);
+    socket.once('close', () => this.unrouted.delete(socket));
     const read = await readFirstHead(socket, undefined, this.headersTimeoutMs);
-    this.reading.delete(socket);
     if ('closed' in read) return void socket.destroy();
-    if ('status' in read) return answerAndClose(socket, read.status, `mesh: ${read.status === 408 ? 'no request head in time' : 'request head too large'}`);
+    const answer = (status: number, text: string, head = false): void => answerAndClose(socket, status, text, head, this.lingerMs);
+    if ('status' in read) return answer(read.status, `mesh: ${read.status === 408 ? 'no request head in time' : 'request head too large'}`);
     const head = isHeadRequest(read.head);
     const asked = requestedHost(read.head);
-    if ('invalid' in asked) return answerAndClose(socket, 400, 'mesh: malformed request head', head);
+    if ('invalid' in asked) return answer(400, 'mesh: malformed request head', head);
     const serves = `port ${parseHostPort(this.listen, 'listen').port} serves ${this.names.join(', ') || 'no host yet'}`;
-    if ('missing' in asked) return answerAndClose(socket, 421, `mesh: the request names no host (Host field); ${serves}`, head);
+    if ('missing' in asked) return answer(421, `mesh: the request names no host (Host field); ${serves}`, head);
     const proxy = this.byName.get(asked.host);
-    if (!proxy) return answerAndClose(socket, 421, `mesh: no service here answers to host "${asked.host}"; ${serves}`, head);
+    if (!proxy) return answer(421, `mesh: no service here answers to host "${asked.host}"; ${serves}`, head);
+    this.unrouted.delete(socket);
     proxy.acceptConnection(socket, read.buffered);
   }
 }

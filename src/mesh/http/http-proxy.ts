@@ -16,6 +16,7 @@ import { BufferBudget } from './body.js';
 import { Cancel } from './cancel.js';
 import { CallerConnection, type FastLane } from './fast/caller-connection.js';
 import { UpstreamPool } from './fast/upstream-pool.js';
+import { ANSWER_LINGER_MS } from './first-head.js';
 import { forwardRequest, forwardUpgrade, type ForwardContext } from './forward.js';
 import type { HostRouter } from './host-router.js';
 import { HttpToxicCollection } from './http-toxics.js';
@@ -40,7 +41,7 @@ export const DEFAULT_DUPLICATE_TIMEOUT_MS = 30_000;
 
 /** Bounds on the proxy's own server (the callers' side). */
 export interface HttpServerLimits {
-  /** Caller connections at most; past it new ones are closed at once. */
+  /** Caller connections at most (on a shared port, this service's); past it new ones are closed at once. */
   maxConnections: number;
   /** A caller must send its request head within this. */
   headersTimeoutMs: number;
@@ -50,15 +51,18 @@ export interface HttpServerLimits {
   requestBodyIdleTimeoutMs: number;
   /** How often the server checks the head and request timeouts. */
   connectionsCheckingIntervalMs: number;
+  /** How long a connection answered 503 (no upstream resolves yet) may stay open for its caller to read the answer. */
+  answerLingerMs: number;
 }
 
-/** The server bounds unless given: 10,000 connections, 60 s for a head, 5 min for a request, 60 s of body silence. */
+/** The server bounds unless given: 10,000 connections, 60 s for a head, 5 min for a request, 60 s of body silence, 5 s of linger. */
 export const DEFAULT_SERVER_LIMITS: Readonly<HttpServerLimits> = Object.freeze({
   maxConnections: 10_000,
   headersTimeoutMs: 60_000,
   requestTimeoutMs: 300_000,
   requestBodyIdleTimeoutMs: 60_000,
   connectionsCheckingIntervalMs: 30_000,
+  answerLingerMs: ANSWER_LINGER_MS,
 });
 
 /** A port several services share (host-router.ts): the proxy takes the connections whose Host is one of `names`. */
@@ -167,7 +171,13 @@ export class HttpProxy implements MeshProxy {
   private server: Server | undefined;
   private readonly context: ForwardContext;
   private readonly upgraded = new Set<Socket>();
-  private readonly fastCallers = new Set<Socket>();
+  /**
+   * Every caller connection admitted, until it closes, whichever path holds it: the fast lane,
+   * Node's parser, or neither (waiting for the upstream to resolve, or answered 503 and lingering).
+   * Node's closeAllConnections() knows only the second kind, and its server's close() waits for the
+   * rest; on a shared port, this is also what the service's connection cap counts.
+   */
+  private readonly callers = new Set<Socket>();
   private readonly pool: UpstreamPool;
   private readonly inFlight = new Set<ServerResponse>();
   private readonly limits: HttpServerLimits;
@@ -277,7 +287,9 @@ export class HttpProxy implements MeshProxy {
   async enable(): Promise<void> {
     if (this.server) return;
     parseHostPort(this.listen, 'listen'); // a bad address fails before the resolver starts
-    await this.resolver.start();
+    // Not awaited (see UpstreamResolver.start): the proxy, and the process's API and healthcheck after
+    // it, must not wait for DNS to give up on names whose replicas do not exist yet.
+    this.resolver.start();
     const limits = this.limits;
     const server = http.createServer(
       {
@@ -315,7 +327,7 @@ export class HttpProxy implements MeshProxy {
     this.context.closing.cancel();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
-    for (const socket of this.fastCallers) socket.destroy();
+    for (const socket of this.callers) socket.destroy();
     this.pool.close();
     for (const response of this.inFlight) response.socket?.destroy();
     for (const socket of this.upgraded) socket.destroy();
@@ -379,7 +391,8 @@ export class HttpProxy implements MeshProxy {
    * destroys it: the nearest thing to a refused connection on a port that stays open for others.
    */
   acceptConnection(socket: Socket, buffered: Buffer | undefined): void {
-    if (!this.server) {
+    // The router's server caps the port as a whole; this service's own cap applies as its own server's would.
+    if (!this.server || socket.destroyed || this.callers.size >= this.limits.maxConnections) {
       socket.destroy();
       return;
     }
@@ -417,15 +430,12 @@ export class HttpProxy implements MeshProxy {
       headersTimeoutMs: limits.requestTimeoutMs > 0 ? Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) : limits.headersTimeoutMs,
       requestTimeoutMs: limits.requestTimeoutMs,
       handOff: (socket, buffered) => {
-        this.fastCallers.delete(socket);
         nodeListener.call(server, socket);
         if (buffered) socket.emit('data', buffered);
         socket.resume();
       },
     };
     this.startLane = (socket, buffered) => {
-      this.fastCallers.add(socket);
-      socket.once('close', () => this.fastCallers.delete(socket));
       new CallerConnection(socket, lane);
       if (buffered) socket.emit('data', buffered);
       if (socket.isPaused()) socket.resume();
@@ -440,6 +450,8 @@ export class HttpProxy implements MeshProxy {
    * a connect that cannot succeed.
    */
   private admit(socket: Socket, buffered: Buffer | undefined): void {
+    this.callers.add(socket);
+    socket.once('close', () => this.callers.delete(socket));
     if (this.resolver.ready) {
       this.startLane?.(socket, buffered);
       return;
@@ -450,7 +462,7 @@ export class HttpProxy implements MeshProxy {
       if (socket.destroyed) return;
       if (!this.server || !this.startLane) socket.destroy();
       else if (this.resolver.ready) this.startLane(socket, buffered);
-      else answerUnresolved(socket, buffered, { service: this.service ?? this.name, upstream: this.upstreamAddress, headersTimeoutMs: this.limits.headersTimeoutMs });
+      else answerUnresolved(socket, buffered, { service: this.service ?? this.name, upstream: this.upstreamAddress, headersTimeoutMs: this.limits.headersTimeoutMs, lingerMs: this.limits.answerLingerMs });
     });
   }
 

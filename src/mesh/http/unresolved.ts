@@ -13,13 +13,15 @@ export interface UnresolvedUpstream {
   /** The upstream list, as configured. */
   upstream: string;
   headersTimeoutMs: number;
+  /** How long the answered connection may stay open for the caller to read the answer. */
+  lingerMs: number;
 }
 
 /** Reads the caller's first request head and answers 503 (or 408/431), then closes. */
 export function answerUnresolved(socket: Socket, buffered: Buffer | undefined, what: UnresolvedUpstream): void {
   void readFirstHead(socket, buffered, what.headersTimeoutMs).then((read) => {
     if ('closed' in read) socket.destroy();
-    else if ('status' in read) answerAndClose(socket, read.status, `mesh: ${read.status === 408 ? 'no request head in time' : 'request head too large'}`);
-    else answerAndClose(socket, 503, `mesh: no replica of "${what.service}" yet: its upstream ${what.upstream} does not resolve`, isHeadRequest(read.head));
+    else if ('status' in read) answerAndClose(socket, read.status, `mesh: ${read.status === 408 ? 'no request head in time' : 'request head too large'}`, false, what.lingerMs);
+    else answerAndClose(socket, 503, `mesh: no replica of "${what.service}" yet: its upstream ${what.upstream} does not resolve`, isHeadRequest(read.head), what.lingerMs);
   });
 }

@@ -78,10 +78,14 @@ export class UpstreamResolver {
     return this.refreshing;
   }
 
-  /** Resolves now, then every `intervalMs`, without keeping the process alive. Nothing to do without names. */
-  async start(): Promise<void> {
+  /**
+   * Resolves now, then every `intervalMs`, without keeping the process alive. Nothing to do without
+   * names. It does not wait for the first answer: a name no replica has yet may take DNS seconds to
+   * fail, and a caller connection that needs an address waits for the resolution under way anyway.
+   */
+  start(): void {
     if (!this.hasNames) return;
-    await this.refresh();
+    void this.refresh();
     this.timer ??= setInterval(() => void this.refresh(), this.options.intervalMs ?? DEFAULT_UPSTREAM_REFRESH_MS).unref();
   }
 
@@ -99,7 +103,10 @@ export class UpstreamResolver {
   private async resolve(target: HostPort): Promise<HostPort[]> {
     if (!isName(target.host)) return [target];
     const key = `${target.host}:${target.port}`;
-    const answers = await this.lookup(target.host).catch(() => []);
+    // A lookup that throws, at once or later, is a name that does not resolve now (never an unhandled rejection).
+    const answers = await Promise.resolve()
+      .then(() => this.lookup(target.host))
+      .catch(() => []);
     if (answers.length === 0) return this.last.get(key) ?? [target];
     const addresses = answers.map(({ address }) => ({ host: address, port: target.port }));
     this.last.set(key, addresses);
