@@ -7,11 +7,15 @@
  */
 import type { Socket } from 'node:net';
 import { plainIp } from '../headers.js';
+import { Deadline } from './deadline.js';
 import { Exchange, type CallerSide, type FastLaneContext } from './exchange.js';
-import { headEnd, MAX_HEAD_BYTES, parseRequestHead, type RequestHead } from './head.js';
+import { headText, MAX_HEAD_BYTES, parseRequestHead, type RequestHead } from './head.js';
 
 /** Node's answer to a caller too slow to send its request. */
 const REQUEST_TIMEOUT = 'HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
+
+/** The release of a request without a body (most of them): nothing was taken from the budget. */
+const NOTHING_HELD = (): void => undefined;
 
 /** Bytes read ahead (pipelined requests) before the caller's socket is paused. */
 const MAX_READ_AHEAD = 64 * 1024;
@@ -34,6 +38,7 @@ type State = 'idle' | 'body' | 'busy' | 'closed';
 export class CallerConnection implements CallerSide {
   readonly address: string;
   onDrain: (() => void) | undefined;
+  readonly deadline = new Deadline();
   private state: State = 'idle';
   /** `performance.now()` at the first byte of the request being read; 0 between requests. */
   private requestStartedAt = 0;
@@ -43,7 +48,7 @@ export class CallerConnection implements CallerSide {
   /** The socket's timeout now: changed only when it must, as each change costs a timer. */
   private timeoutMs: number;
   // The request whose body is being gathered.
-  private body: { source: Buffer; head: RequestHead; data: Buffer; filled: number } | undefined;
+  private body: { head: RequestHead; data: Buffer; filled: number } | undefined;
   private readonly onData = (chunk: Buffer): void => this.received(chunk);
   private readonly onEnd = (): void => this.callerEnded();
   private readonly onTimeout = (): void => this.timedOut();
@@ -109,13 +114,13 @@ export class CallerConnection implements CallerSide {
       this.pending = undefined;
       return;
     }
-    const end = headEnd(pending, 0);
+    const text = headText(pending);
     // Node answers a head too large with 431.
-    if (end > MAX_HEAD_BYTES || (end < 0 && pending.length > MAX_HEAD_BYTES)) {
+    if (text === undefined ? pending.length > MAX_HEAD_BYTES : text.length + 2 > MAX_HEAD_BYTES) {
       this.handOff();
       return;
     }
-    if (end < 0) {
+    if (text === undefined) {
       // A deadline from the head's first byte, not an idle timer: a caller dribbling its head one
       // byte at a time is cut off as Node cuts it off. The idle timer catches a caller gone silent.
       if (this.requestStartedAt === 0) this.requestStartedAt = performance.now();
@@ -126,8 +131,9 @@ export class CallerConnection implements CallerSide {
       this.setTimeoutMs(this.lane.headersTimeoutMs);
       return;
     }
+    const end = text.length + 2;
     const context = this.lane.context;
-    const head = context.messageToxics.length === 0 ? parseRequestHead(pending, 0, end) : undefined;
+    const head = context.messageToxics.length === 0 ? parseRequestHead(text) : undefined;
     if (!head || head.contentLength > context.maxBodyBufferBytes || !context.bodyBudget.take(head.contentLength)) {
       this.handOff();
       return;
@@ -137,13 +143,13 @@ export class CallerConnection implements CallerSide {
     if (available >= head.contentLength) {
       const data = head.contentLength === 0 ? undefined : pending.subarray(end, end + head.contentLength);
       this.pending = available > head.contentLength ? pending.subarray(end + head.contentLength) : undefined;
-      this.startExchange(pending, head, data);
+      this.startExchange(head, data);
       return;
     }
     this.pending = undefined;
     this.state = 'body';
     this.requestStartedAt ||= performance.now();
-    this.body = { source: pending, head, data: Buffer.allocUnsafe(head.contentLength), filled: 0 };
+    this.body = { head, data: Buffer.allocUnsafe(head.contentLength), filled: 0 };
     // No idle bound when the settings give none (0): the request timeout still applies.
     this.setTimeoutMs(context.requestBodyIdleTimeoutMs);
     this.gather(pending, end);
@@ -163,23 +169,26 @@ export class CallerConnection implements CallerSide {
     this.body = undefined;
     this.setTimeoutMs(this.lane.keepAliveTimeoutMs);
     if (offset + used < chunk.length) this.pending = chunk.subarray(offset + used);
-    this.startExchange(body.source, body.head, body.data);
+    this.startExchange(body.head, body.data);
   }
 
-  /** Starts the exchange of the request whose head is at the start of `source`. */
-  private startExchange(source: Buffer, head: RequestHead, data: Buffer | undefined): void {
+  /** Starts the exchange of a request, its body in hand. */
+  private startExchange(head: RequestHead, data: Buffer | undefined): void {
     this.state = 'busy';
     this.requestStartedAt = 0;
+    this.exchange = new Exchange(this.lane, this, head, data, head.contentLength === 0 ? NOTHING_HELD : this.bodyRelease(head.contentLength));
+    this.exchange.start();
+  }
+
+  /** Gives the bytes a body held back to the budget, once. */
+  private bodyRelease(held: number): () => void {
     const budget = this.lane.context.bodyBudget;
-    const held = head.contentLength;
     let released = false;
-    const release = (): void => {
+    return () => {
       if (released) return;
       released = true;
       budget.give(held);
     };
-    this.exchange = new Exchange(this.lane, this, source, head, data, release);
-    this.exchange.start();
   }
 
   private handOff(): void {
@@ -190,6 +199,7 @@ export class CallerConnection implements CallerSide {
     socket.off('drain', this.onDrained);
     socket.off('close', this.onClose);
     socket.setTimeout(0);
+    this.deadline.dispose();
     this.state = 'closed';
     const pending = this.pending;
     this.pending = undefined;
@@ -235,6 +245,7 @@ export class CallerConnection implements CallerSide {
     const exchange = this.exchange;
     this.exchange = undefined;
     exchange?.callerGone();
+    this.deadline.dispose();
   }
 
   private setTimeoutMs(ms: number): void {

@@ -13,8 +13,9 @@ import { backoffDelayMs, isRetryable, type AttemptErrorKind } from '../resilienc
 import { routeOf } from '../route.js';
 import { formatTraceparent, newSpanId, readTraceparent, wallClockNs, type TraceContext } from '../trace-context.js';
 import { sampleTrace } from '../telemetry/recorder.js';
+import type { Deadline, DeadlineHolder } from './deadline.js';
 import { BodyFramer, responseFraming } from './framing.js';
-import { callerResponse, headEnd, MAX_HEAD_BYTES, parseResponseHead, upstreamRequest, type RequestHead } from './head.js';
+import { callerResponse, headText, MAX_HEAD_BYTES, parseResponseHead, upstreamRequest, type RequestHead } from './head.js';
 import type { UpstreamConnection, UpstreamListener, UpstreamPool } from './upstream-pool.js';
 
 /** The caller's side of an exchange, as the caller connection offers it. */
@@ -28,6 +29,8 @@ export interface CallerSide {
   onDrain: (() => void) | undefined;
   /** Closes the caller connection at once (an answer that cannot be completed). */
   destroy(): void;
+  /** The attempt deadline of the connection's exchange in flight. */
+  readonly deadline: Deadline;
 }
 
 /** What the fast lane shares with its exchanges. */
@@ -38,16 +41,19 @@ export interface FastLaneContext {
 
 type Phase = 'connecting' | 'head' | 'body' | 'over';
 
+// What isRetryable reads of a request's fields, made once rather than per request.
+const WITH_IDEMPOTENCY_KEY: Readonly<Record<string, unknown>> = { 'idempotency-key': true };
+const NO_FIELDS: Readonly<Record<string, unknown>> = {};
+
 /** One request through the fast lane; `start()` sends it. */
-export class Exchange implements UpstreamListener {
+export class Exchange implements UpstreamListener, DeadlineHolder {
   private readonly started = performance.now();
-  private readonly startNs = wallClockNs();
   private readonly trace: TraceContext;
   private readonly sampled: boolean;
   private readonly serverSpanId = newSpanId();
   private readonly clientSpanId = newSpanId();
-  /** The request as sent upstream, head and body: kept for a retry. */
-  private readonly request: Buffer;
+  /** The request head as sent upstream (latin1): kept for a retry, as `body` is. */
+  private readonly request: string;
   private readonly idempotent: boolean;
   private readonly deadline: number;
   private phase: Phase = 'connecting';
@@ -56,6 +62,9 @@ export class Exchange implements UpstreamListener {
   private connection: UpstreamConnection | undefined;
   private staleResendUsed = false;
   private timedOut = false;
+  /** The attempt's timeout, for its message. */
+  private attemptTimeoutMs = 0;
+  /** The backoff before a retry. */
   private timer: NodeJS.Timeout | undefined;
   /** Leaves the pool's queue, while the attempt waits there for a connection. */
   private leaveQueue: (() => void) | undefined;
@@ -70,16 +79,15 @@ export class Exchange implements UpstreamListener {
   constructor(
     private readonly lane: FastLaneContext,
     private readonly caller: CallerSide,
-    source: Buffer,
     private readonly head: RequestHead,
-    body: Buffer | undefined,
+    private readonly body: Buffer | undefined,
     private readonly releaseBody: () => void,
   ) {
     const context = lane.context;
     this.trace = readTraceparent(head.traceparent);
     this.sampled = sampleTrace(context.telemetry, this.trace);
-    this.request = upstreamRequest(source, 0, head, caller.address, formatTraceparent(this.trace, this.serverSpanId), body);
-    this.idempotent = isRetryable(head.method, head.idempotencyKey ? { 'idempotency-key': true } : {});
+    this.request = upstreamRequest(head, caller.address, formatTraceparent(this.trace, this.serverSpanId));
+    this.idempotent = isRetryable(head.method, head.idempotencyKey ? WITH_IDEMPOTENCY_KEY : NO_FIELDS);
     this.deadline = context.resilience.timeoutMs > 0 ? this.started + context.resilience.timeoutMs : Infinity;
     this.closeCaller = head.close;
     context.counters.requests++;
@@ -89,17 +97,18 @@ export class Exchange implements UpstreamListener {
 
   /** Sends the request to a first replica. */
   start(): void {
-    this.tryReplica();
+    // The first attempt starts as the exchange does: no second clock reading.
+    this.tryReplica(this.started);
   }
 
   private get context(): ForwardContext {
     return this.lane.context;
   }
 
-  private tryReplica(): void {
+  private tryReplica(now = performance.now()): void {
     if (this.callerLeft) return;
     const settings = this.context.resilience;
-    const remaining = this.deadline - performance.now();
+    const remaining = this.deadline - now;
     if (remaining <= 0) {
       this.fail(504, `no response within ${settings.timeoutMs} ms`);
       return;
@@ -115,18 +124,21 @@ export class Exchange implements UpstreamListener {
     const timeoutMs = Math.min(settings.attemptTimeoutMs > 0 ? settings.attemptTimeoutMs : Infinity, remaining);
     const attempt = this.attempts;
     if (Number.isFinite(timeoutMs)) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.timedOut = true;
-        // Sent: closing the connection fails the attempt (onClose). Still waiting for a connection: it fails here.
-        if (this.connection) this.connection.socket.destroy();
-        else {
-          this.stopWaiting();
-          this.attemptFailed('timeout', new Error(`no connection to ${replica.address} within ${Math.ceil(timeoutMs)} ms`), false);
-        }
-      }, Math.max(1, Math.ceil(timeoutMs)));
+      this.attemptTimeoutMs = timeoutMs;
+      this.caller.deadline.set(now + Math.max(1, Math.ceil(timeoutMs)), this);
     }
-    this.leaveQueue = this.lane.pool.acquire(replica, this, (connection) => this.send(connection, attempt));
+    this.leaveQueue = this.lane.pool.acquire(replica, this, (connection) => this.send(connection, attempt), now);
+  }
+
+  /** The attempt's deadline passed. */
+  deadlinePassed(): void {
+    this.timedOut = true;
+    // Sent: closing the connection fails the attempt (onClose). Still waiting for a connection: it fails here.
+    if (this.connection) this.connection.socket.destroy();
+    else {
+      this.stopWaiting();
+      this.attemptFailed('timeout', new Error(`no connection to ${this.upstreamAddress ?? ''} within ${Math.ceil(this.attemptTimeoutMs)} ms`), false);
+    }
   }
 
   private stopWaiting(): void {
@@ -143,7 +155,16 @@ export class Exchange implements UpstreamListener {
     }
     this.connection = connection;
     this.phase = 'head';
-    connection.socket.write(this.request);
+    const socket = connection.socket;
+    if (!this.body) {
+      socket.write(this.request, 'latin1');
+      return;
+    }
+    // Head and body in one writev.
+    socket.cork();
+    socket.write(this.request, 'latin1');
+    socket.write(this.body);
+    socket.uncork();
   }
 
   onData(chunk: Buffer): void {
@@ -152,27 +173,29 @@ export class Exchange implements UpstreamListener {
       return;
     }
     if (this.phase !== 'head') return;
-    this.received = this.received ? Buffer.concat([this.received, chunk]) : chunk;
-    this.readHead();
+    this.readHead(this.received ? Buffer.concat([this.received, chunk]) : chunk);
   }
 
-  private readHead(): void {
-    const received = this.received!;
-    const end = headEnd(received, 0);
-    if (end < 0) {
+  /** Reads the response head at the start of `received`, which may be the pool's read buffer: what is kept is copied. */
+  private readHead(received: Buffer): void {
+    const text = headText(received);
+    if (text === undefined) {
       if (received.length > MAX_HEAD_BYTES) this.protocolError(`a response head over ${MAX_HEAD_BYTES} bytes`);
+      else this.received = Buffer.from(received);
       return;
     }
-    const response = parseResponseHead(received, 0, end);
+    this.received = received;
+    const end = text.length + 2;
+    const response = parseResponseHead(text);
     if (!response || response.status === 101) {
       this.protocolError('a malformed response head');
       return;
     }
     if (response.status < 200) {
       // An interim answer (103 Early Hints): passed on; the final one follows.
-      this.caller.write(received.subarray(0, end));
+      this.caller.write(Buffer.from(received.subarray(0, end)));
       this.received = received.subarray(end);
-      if (this.received.length > 0) this.readHead();
+      if (this.received.length > 0) this.readHead(this.received);
       return;
     }
     this.clearTimer();
@@ -210,7 +233,8 @@ export class Exchange implements UpstreamListener {
   /** Forwards the body bytes of `chunk`; finishes at the body's end. */
   private pass(chunk: Buffer): void {
     const used = this.framer!.take(chunk, 0);
-    const ready = used === 0 || this.caller.write(used === chunk.length ? chunk : chunk.subarray(0, used));
+    // A copy: `chunk` is the pool's read buffer, and the write may wait for the caller to read.
+    const ready = used === 0 || this.caller.write(Buffer.from(chunk.subarray(0, used)));
     this.afterWrite(chunk, 0, used, ready);
   }
 
@@ -325,11 +349,13 @@ export class Exchange implements UpstreamListener {
     this.caller.onDrain = undefined;
     const connection = this.connection;
     this.connection = undefined;
+    // One clock reading for the pool and the request's duration.
+    const now = performance.now();
     if (connection) {
-      if (this.reuseUpstream && !connection.socket.isPaused()) this.lane.pool.release(connection);
+      if (this.reuseUpstream && !connection.socket.isPaused()) this.lane.pool.release(connection, now);
       else connection.socket.destroy();
     }
-    this.end();
+    this.end(now);
   }
 
   /** The answer cannot be completed: both sides close. */
@@ -365,20 +391,21 @@ export class Exchange implements UpstreamListener {
   }
 
   private clearTimer(): void {
+    this.caller.deadline.clear(this);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
 
-  private end(): void {
+  private end(now?: number): void {
     this.stopWaiting();
     if (this.phase === 'over') return;
     this.phase = 'over';
     this.clearTimer();
-    this.record();
+    this.record(now);
     this.caller.finished(this.closeCaller);
   }
 
-  private record(): void {
+  private record(now = performance.now()): void {
     const context = this.context;
     context.counters.active--;
     this.releaseBody();
@@ -390,8 +417,8 @@ export class Exchange implements UpstreamListener {
       route: routeOf(this.head.target),
       status: this.headSent ? this.status : 0,
       attempts: this.attempts,
-      startTimeUnixNano: this.startNs,
-      durationNs: BigInt(Math.round((performance.now() - this.started) * 1e6)),
+      startTimeUnixNano: wallClockNs(this.started),
+      durationNs: BigInt(Math.round((now - this.started) * 1e6)),
       traceId: this.trace.traceId,
       parentSpanId: this.trace.parentSpanId,
       clientSpanId: this.clientSpanId,

@@ -10,8 +10,19 @@ import type { Replica } from '../replicas.js';
 /** Below Node's default server keep-alive (5 s): an upstream connection idle longer is not used again. */
 export const UPSTREAM_IDLE_MS = 4_000;
 
+/**
+ * How much one read from an upstream takes. Upstream sockets read into one buffer of this size,
+ * shared by the pool (Node's `onread`), rather than into a new 64 KiB allocation per read: that
+ * allocation, its shrinking and its freeing on a GC thread cost more than the rest of the read.
+ */
+const READ_BUFFER_BYTES = 64 * 1024;
+
 /** What the holder of a connection hears from it. */
 export interface UpstreamListener {
+  /**
+   * Bytes from the upstream. `chunk` is a view of the pool's read buffer, overwritten by the next
+   * read from any upstream: a holder copies what it keeps or hands to an asynchronous write.
+   */
   onData(chunk: Buffer): void;
   /** The socket closed; `error` when it failed. */
   onClose(error: NodeJS.ErrnoException | undefined): void;
@@ -30,18 +41,28 @@ export class UpstreamConnection {
   idleSince = 0;
   private error: NodeJS.ErrnoException | undefined;
 
+  readonly socket: Socket;
+
   constructor(
-    readonly socket: Socket,
     readonly replica: Replica,
+    readBuffer: Buffer,
     private readonly onGone: (connection: UpstreamConnection) => void,
   ) {
+    const socket = net.connect({
+      host: replica.target.host || '127.0.0.1',
+      port: replica.target.port,
+      onread: {
+        buffer: readBuffer,
+        callback: (length) => {
+          this.received(readBuffer.subarray(0, length));
+          return true;
+        },
+      },
+    });
+    this.socket = socket;
     socket.setNoDelay(true);
     socket.once('connect', () => {
       this.connected = true;
-    });
-    socket.on('data', (chunk: Buffer) => {
-      if (this.holder) this.holder.onData(chunk);
-      else socket.destroy(); // bytes nobody asked for: the connection is out of step
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       this.error = error;
@@ -57,6 +78,11 @@ export class UpstreamConnection {
       holder?.onClose(this.error);
     });
   }
+
+  private received(chunk: Buffer): void {
+    if (this.holder) this.holder.onData(chunk);
+    else this.socket.destroy(); // bytes nobody asked for: the connection is out of step
+  }
 }
 
 interface ReplicaConnections {
@@ -70,6 +96,8 @@ interface ReplicaConnections {
 export class UpstreamPool {
   private readonly byReplica = new Map<string, ReplicaConnections>();
   private closed = false;
+  /** Every upstream socket of the pool reads into it; made with the first connection. */
+  private readBuffer: Buffer | undefined;
 
   constructor(
     private readonly maxSockets: number,
@@ -81,11 +109,10 @@ export class UpstreamPool {
    * the bound. When it has to wait, returns a function that leaves the queue (an attempt given up),
    * so a waiter that no longer wants a connection holds nothing.
    */
-  acquire(replica: Replica, holder: UpstreamListener, use: (connection: UpstreamConnection) => void): (() => void) | undefined {
+  acquire(replica: Replica, holder: UpstreamListener, use: (connection: UpstreamConnection) => void, now = performance.now()): (() => void) | undefined {
     const entry = this.entry(replica);
     // Idle too long: the upstream may be closing it (Node servers close after 5 s). Checked here, as
-    // it is used, rather than with a timer per release.
-    const now = performance.now();
+    // it is used, rather than with a timer per release. `now` is the caller's clock reading, if it has one.
     let idle = entry.idle.pop();
     while (idle && now - idle.idleSince > UPSTREAM_IDLE_MS) {
       idle.socket.destroy();
@@ -120,8 +147,8 @@ export class UpstreamPool {
     return count;
   }
 
-  /** Takes a connection back after a complete exchange; it serves the next waiter or idles. */
-  release(connection: UpstreamConnection): void {
+  /** Takes a connection back after a complete exchange (at `now`, if the caller read the clock); it serves the next waiter or idles. */
+  release(connection: UpstreamConnection, now = performance.now()): void {
     connection.holder = undefined;
     connection.reused = true;
     const entry = this.entry(connection.replica);
@@ -134,7 +161,7 @@ export class UpstreamPool {
       connection.socket.destroy();
       return;
     }
-    connection.idleSince = performance.now();
+    connection.idleSince = now;
     entry.idle.push(connection);
   }
 
@@ -179,7 +206,7 @@ export class UpstreamPool {
 
   private connect(replica: Replica, entry: ReplicaConnections): UpstreamConnection {
     entry.count++;
-    const socket = net.connect({ host: replica.target.host || '127.0.0.1', port: replica.target.port });
-    return new UpstreamConnection(socket, replica, (gone) => this.forget(gone));
+    this.readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    return new UpstreamConnection(replica, this.readBuffer, (gone) => this.forget(gone));
   }
 }

@@ -2,12 +2,14 @@
  * The HTTP proxy's fast lane on raw sockets: pipelining, framing passed through, the hand-off to
  * the Node path at a request boundary, and the ends of a connection.
  */
+import { randomBytes } from 'node:crypto';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { afterEach, expect, test } from 'vitest';
-import { startHttpProxy, type HttpProxy } from '../../../../src/mesh/index.js';
+import { resilienceSchema, startHttpProxy, type HttpProxy } from '../../../../src/mesh/index.js';
+import { resolveResilience } from '../../../../src/mesh/http/resilience.js';
 import type { MeshTelemetry, RequestRecord } from '../../../../src/mesh/http/telemetry/recorder.js';
 import { closeHttp, startOkUpstream, startUpstream } from '../http-helpers.js';
-import { closeAll, connect, delay, eventually, outcome } from '../net-helpers.js';
+import { closeAll, connect, delay, eventually, outcome, sha256 } from '../net-helpers.js';
 
 let proxy: HttpProxy | undefined;
 const rawServers = new Set<net.Server>();
@@ -202,3 +204,84 @@ test('a caller dribbling its head one byte at a time is cut off at the headers t
   expect(upstream.seen).toEqual([]);
 });
 
+
+test('answers streamed at once to callers that read one after the other arrive whole: upstream reads share one buffer, and what waits for a caller is a copy', async () => {
+  const bodies = new Map<string, Buffer>();
+  const upstream = await startUpstream((request, response) => {
+    const body = bodies.get(request.url ?? '')!;
+    response.writeHead(200, { 'content-length': body.length });
+    response.end(body);
+  });
+  proxy = await startHttpProxy({ name: 'svc', listen: '127.0.0.1:0', upstream: upstream.address });
+  // Larger than what the kernel buffers on loopback: each answer waits in the proxy for its caller.
+  const size = 16 * 1024 * 1024;
+  const callers = await Promise.all(
+    [1, 2, 3].map(async (n) => {
+      const path = `/body/${n}`;
+      bodies.set(path, randomBytes(size));
+      const socket = await connect(proxy!.listen);
+      socket.pause();
+      socket.write(`GET ${path} HTTP/1.1\r\nhost: x\r\n\r\n`);
+      return { path, socket };
+    }),
+  );
+  await eventually(() => upstream.seen.length === 3);
+  await delay(100);
+  // One caller at a time: while one reads, the upstream reads for it go on, and the others' answers wait.
+  for (const { path, socket } of callers) {
+    const answer = readAnswer(socket, size);
+    socket.resume();
+    const { head, body } = await answer;
+    expect(head).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(sha256(body)).toBe(sha256(bodies.get(path)!));
+  }
+}, 30_000);
+
+/** Reads one answer with a Content-Length body of `length` bytes: its head as text and its body. */
+function readAnswer(socket: Socket, length: number): Promise<{ head: string; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    let data = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      data = Buffer.concat([data, chunk]);
+      const end = data.indexOf('\r\n\r\n');
+      if (end < 0 || data.length < end + 4 + length) return;
+      socket.off('data', onData);
+      resolve({ head: data.subarray(0, end + 4).toString('latin1'), body: data.subarray(end + 4, end + 4 + length) });
+    };
+    socket.on('data', onData);
+    socket.once('close', () => reject(new Error(`closed after ${data.length} bytes`)));
+  });
+}
+
+test('a request body goes upstream right after its head, whole', async () => {
+  const body = randomBytes(100_000);
+  const upstream = await startUpstream((request, response, received) => {
+    response.end(`${received.length} ${sha256(received)}`);
+  });
+  proxy = await startHttpProxy({ name: 'svc', listen: '127.0.0.1:0', upstream: upstream.address });
+  const socket = await connect(proxy.listen);
+  socket.write(Buffer.concat([Buffer.from(`PUT /a HTTP/1.1\r\nhost: x\r\ncontent-length: ${body.length}\r\n\r\n`, 'latin1'), body]));
+  expect(await readUntil(socket, sha256(body), 1)).toMatch(/^HTTP\/1\.1 200/);
+  expect(upstream.seen.map((seen) => sha256(seen.body))).toEqual([sha256(body)]);
+});
+
+test('the attempt timeout holds for each request of a kept-alive connection: a request spanning the previous one\'s deadline is answered, a slow one after it times out', async () => {
+  const upstream = await startUpstream((request, response) => {
+    if (request.url === '/slow') return; // never answered
+    const wait = request.url === '/medium' ? 700 : 0;
+    setTimeout(() => response.end(`ok ${request.url ?? ''}`), wait);
+  });
+  proxy = await startHttpProxy({ name: 'svc', listen: '127.0.0.1:0', upstream: upstream.address, resilience: resolveResilience(resilienceSchema.parse({ attempt_timeout_ms: 1_000, retries: { attempts: 1 } })) });
+  const socket = await connect(proxy.listen);
+  socket.write('GET /fast HTTP/1.1\r\nhost: x\r\n\r\n');
+  await readUntil(socket, 'ok /fast', 1);
+  // Starts half-way to the first request's deadline and ends past it, within its own.
+  await delay(500);
+  socket.write('GET /medium HTTP/1.1\r\nhost: x\r\n\r\n');
+  expect(await readUntil(socket, 'ok /medium', 1)).toMatch(/^HTTP\/1\.1 200/);
+  socket.write('GET /slow HTTP/1.1\r\nhost: x\r\n\r\n');
+  // No clock: without the timeout the answer would never come.
+  expect(await readUntil(socket, 'mesh: ', 1)).toMatch(/^HTTP\/1\.1 504/);
+  socket.write('GET /fast HTTP/1.1\r\nhost: x\r\n\r\n');
+  expect(await readUntil(socket, 'ok /fast', 1)).toMatch(/^HTTP\/1\.1 200/);
+});
