@@ -6,9 +6,9 @@
  * service's proxy, which serves it as if its own server had accepted it.
  *
  * A connection stays with the service its first request named. HTTP clients pool connections per
- * host name (and port), so a kept-alive connection carries requests for one host; a client that
- * sent a request for another service on it would reach the first one. That is what an HTTP/1.1
- * origin server does with one connection too (RFC 9112 §9.3 pools by origin).
+ * host name (and port), so a kept-alive connection carries requests for one host; a later request
+ * on it that names another service is answered 421 Misdirected Request and the connection closed
+ * (`serves`), so a client that pools by address retries on a new connection, routed afresh.
  */
 import net, { type Server, type Socket } from 'node:net';
 import { bindServer, parseHostPort } from '../address.js';
@@ -115,6 +115,15 @@ export class HostRouter {
     this.unregister(proxy);
     for (const name of normalised) this.byName.set(name, proxy);
     this.namesOf.set(proxy, normalised);
+  }
+
+  /**
+   * Whether a request on a connection `proxy` holds names one of its hosts (`host`: an absolute-form
+   * target's authority, else the Host field). A kept-alive connection is routed by its first
+   * request; a later one that names another service must not be served by this one.
+   */
+  serves(host: string | undefined, proxy: RoutedProxy): boolean {
+    return host !== undefined && this.byName.get(hostnameOf(host)) === proxy;
   }
 
   /** Stops routing to `proxy`; requests naming its hosts are then misdirected (421). */

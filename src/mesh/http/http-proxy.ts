@@ -17,6 +17,7 @@ import { Cancel } from './cancel.js';
 import { CallerConnection, type FastLane } from './fast/caller-connection.js';
 import { UpstreamPool } from './fast/upstream-pool.js';
 import { ANSWER_LINGER_MS } from './first-head.js';
+import { answer } from './faults.js';
 import { forwardRequest, forwardUpgrade, type ForwardContext } from './forward.js';
 import type { HostRouter } from './host-router.js';
 import { HttpToxicCollection } from './http-toxics.js';
@@ -429,6 +430,8 @@ export class HttpProxy implements MeshProxy {
       // As the Node server's: the head within the request timeout too.
       headersTimeoutMs: limits.requestTimeoutMs > 0 ? Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) : limits.headersTimeoutMs,
       requestTimeoutMs: limits.requestTimeoutMs,
+      // On a shared port, a request for another service's host goes to the Node path, which answers 421.
+      servesHost: (host) => !this.sharedPort || this.sharedPort.router.serves(host, this),
       handOff: (socket, buffered) => {
         nodeListener.call(server, socket);
         if (buffered) socket.emit('data', buffered);
@@ -472,6 +475,10 @@ export class HttpProxy implements MeshProxy {
   }
 
   private onRequest(request: IncomingMessage, response: ServerResponse): void {
+    if (this.sharedPort && !this.sharedPort.router.serves(authorityOf(request.url) ?? request.headers.host, this)) {
+      answer(response, 421, `mesh: this connection is ${this.service ?? this.name}'s; a request for another host needs a connection of its own`, true);
+      return;
+    }
     this.inFlight.add(response);
     response.once('close', () => this.inFlight.delete(response));
     forwardRequest(this.context, request, response);
@@ -507,4 +514,9 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
   const proxy = new HttpProxy(options);
   await proxy.enable();
   return proxy;
+}
+
+/** The authority of an absolute-form request target (`http://host:port/…`), else undefined. */
+function authorityOf(target: string | undefined): string | undefined {
+  return target && !target.startsWith('/') ? /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(target)?.[1] : undefined;
 }

@@ -95,6 +95,20 @@ describe('a port shared by two services', () => {
     expect(upstreams.orders.seen).toHaveLength(0);
   });
 
+  test.each([
+    ['the fast lane', false],
+    ['the Node path (a fault is set)', true],
+  ])('on %s, a later request on the connection that names another service is a 421 and the connection closes', async (_path, withFault) => {
+    const { listen, orders, upstreams } = await sharedPort();
+    // A fault that never fires (toxicity 0) still moves the connection to Node's parser.
+    if (withFault) orders.toxics.add({ type: 'http_abort', stream: 'upstream', toxicity: 0, attributes: { status: 500 } });
+    const answer = await raw(listen, 'GET /one HTTP/1.1\r\nHost: orders\r\n\r\nGET /two HTTP/1.1\r\nHost: inventory\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 200 [^]*orders \/one/);
+    expect(answer).toMatch(/HTTP\/1\.1 421 Misdirected Request\r\n[^]*connection: close/i);
+    expect(upstreams.inventory.seen).toHaveLength(0);
+    expect(upstreams.orders.seen.map((seen) => seen.url)).toEqual(['/one']);
+  });
+
   test('an unknown or missing host is a 421 naming the hosts the port serves; a malformed head a 400; a huge one a 431', async () => {
     const { listen } = await sharedPort();
     const unknown = await request(listen, { headers: { host: 'payments' } });

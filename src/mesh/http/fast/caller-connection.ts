@@ -30,6 +30,11 @@ export interface FastLane extends FastLaneContext {
   headersTimeoutMs: number;
   /** How long a caller may take to send a whole request, head and body; 0 for no bound. */
   requestTimeoutMs: number;
+  /**
+   * Whether this proxy serves a request naming `host`: false on a port shared with other services
+   * for a host that is another's (the Node path then answers 421). Absent: every host is served.
+   */
+  servesHost?: (host: string) => boolean;
 }
 
 type State = 'idle' | 'body' | 'busy' | 'closed';
@@ -134,7 +139,7 @@ export class CallerConnection implements CallerSide {
     const end = text.length + 2;
     const context = this.lane.context;
     const head = context.messageToxics.length === 0 ? parseRequestHead(text) : undefined;
-    if (!head || head.contentLength > context.maxBodyBufferBytes || !context.bodyBudget.take(head.contentLength)) {
+    if (!head || (this.lane.servesHost && !this.lane.servesHost(head.host)) || head.contentLength > context.maxBodyBufferBytes || !context.bodyBudget.take(head.contentLength)) {
       this.handOff();
       return;
     }

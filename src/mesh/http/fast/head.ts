@@ -49,6 +49,8 @@ export interface RequestHead {
   /** X-Forwarded-For as received, all its fields joined. */
   forwardedFor: string | undefined;
   idempotencyKey: boolean;
+  /** The Host field's value, as received. */
+  host: string;
   /** The head as latin1 text, its final blank line excluded. */
   text: string;
   /** The ranges of `text` to pass on: [start, end) pairs. */
@@ -219,7 +221,7 @@ export function parseRequestHead(text: string): RequestHead | undefined {
   let forwardedFor: string | undefined;
   let idempotencyKey = false;
   let named: string[] | undefined;
-  let host = false;
+  let host: string | undefined;
   const keep = scanFields(text, lineEnd + 2, (name, value, end) => {
     switch (name) {
       case 'content-length': {
@@ -230,7 +232,9 @@ export function parseRequestHead(text: string): RequestHead | undefined {
         return true;
       }
       case 'host':
-        host = true;
+        // A second Host is left to Node's parser, which keeps the first (RFC 9112 §3.2 asks for a 400).
+        if (host !== undefined) unsupported = true;
+        host = text.slice(value, end);
         return true;
       case 'transfer-encoding':
       case 'upgrade':
@@ -257,11 +261,11 @@ export function parseRequestHead(text: string): RequestHead | undefined {
   });
   // HTTP/1.1 requires Host (Node answers 400 without it); a Connection naming a framing field
   // would have the lane drop it while passing the body on: both are left to Node.
-  if (!keep || unsupported || !host || (named !== undefined && FRAMING.some((name) => named!.includes(name)))) return undefined;
+  if (!keep || unsupported || host === undefined || (named !== undefined && FRAMING.some((name) => named!.includes(name)))) return undefined;
   return {
     method, target, size: text.length + 2, contentLength: Math.max(0, contentLength),
     close: named?.includes('close') === true,
-    traceparent, forwardedFor, idempotencyKey, text,
+    traceparent, forwardedFor, idempotencyKey, host, text,
     keep: named ? withoutNamed(text, keep, named) : keep,
   };
 }
