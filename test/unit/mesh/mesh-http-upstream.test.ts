@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import { afterEach, expect, test } from 'vitest';
 import { resilienceSchema, startHttpProxy, type HttpProxy, type ResilienceInput } from '../../../src/mesh/index.js';
 import { resolveResilience } from '../../../src/mesh/http/resilience.js';
+import type { MeshTelemetry, RequestRecord } from '../../../src/mesh/http/telemetry/recorder.js';
 import { closeHttp, keepAliveAgent, request, startUpstream } from './http-helpers.js';
 import { closeAll, connect, delay, eventually, outcome, startServer } from './net-helpers.js';
 
@@ -77,6 +78,28 @@ test('a POST with a body is never resent after a stale socket; a bodiless one ma
   expect((await request(proxy.listen, { method: 'GET' })).status).toBe(200);
   expect((await request(proxy.listen, { method: 'POST' })).status).toBe(200);
   expect(proxy.stats().staleResends).toBe(1);
+});
+
+test.each([
+  ['the fast lane', false],
+  ['the Node path (a fault is set)', true],
+])('on %s, a stale-socket resend is recorded as two attempts (two requests reached the upstream side)', async (_path, withFault) => {
+  const { server, stats } = await resetsReusedSockets();
+  const records: RequestRecord[] = [];
+  const telemetry: MeshTelemetry = { sample: () => true, record: (record) => void records.push(record), stats: () => undefined, close: () => Promise.resolve() };
+  proxy = await startHttpProxy({
+    name: 'svc', listen: '127.0.0.1:0', upstream: server.address, telemetry,
+    resilience: settings({ budget: { min_retries: 100 }, ejection: { consecutive_failures: 0 } }),
+  });
+  // A fault that never fires (toxicity 0) still moves each connection to Node's parser.
+  if (withFault) proxy.toxics.add({ type: 'http_abort', stream: 'upstream', toxicity: 0, attributes: { status: 500 } });
+  expect((await request(proxy.listen)).status).toBe(200);
+  // The pooled upstream socket is reused and reset: resent once on a new one.
+  expect((await request(proxy.listen)).status).toBe(200);
+  expect(proxy.stats().staleResends).toBe(1);
+  await eventually(() => expect(records).toHaveLength(2));
+  expect(records.map((record) => record.attempts)).toEqual([1, 2]);
+  expect(stats.requests).toBe(3);
 });
 
 test('an upstream body that stalls after the head is given up: both sides are closed', async () => {

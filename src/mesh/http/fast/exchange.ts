@@ -57,7 +57,10 @@ export class Exchange implements UpstreamListener, DeadlineHolder {
   private readonly idempotent: boolean;
   private readonly deadline: number;
   private phase: Phase = 'connecting';
+  /** Attempts that count against the retry settings (a stale-socket resend does not). */
   private attempts = 0;
+  /** Every request sent upstream, a stale-socket resend included: what telemetry records, and each attempt's identity. */
+  private sent = 0;
   private previous: Replica | undefined;
   private connection: UpstreamConnection | undefined;
   private staleResendUsed = false;
@@ -116,13 +119,14 @@ export class Exchange implements UpstreamListener, DeadlineHolder {
     const replica = this.context.replicas.pick(this.previous);
     this.previous = replica;
     this.attempts++;
+    this.sent++;
     this.upstreamAddress = replica.address;
     this.context.counters.attempts++;
     this.phase = 'connecting';
     this.timedOut = false;
     this.received = undefined;
     const timeoutMs = Math.min(settings.attemptTimeoutMs > 0 ? settings.attemptTimeoutMs : Infinity, remaining);
-    const attempt = this.attempts;
+    const attempt = this.sent;
     if (Number.isFinite(timeoutMs)) {
       this.attemptTimeoutMs = timeoutMs;
       this.caller.deadline.set(now + Math.max(1, Math.ceil(timeoutMs)), this);
@@ -149,7 +153,7 @@ export class Exchange implements UpstreamListener, DeadlineHolder {
   private send(connection: UpstreamConnection, attempt: number): void {
     this.leaveQueue = undefined;
     // A connection that comes after its attempt was given up goes back to the pool unused.
-    if (this.callerLeft || this.phase !== 'connecting' || attempt !== this.attempts || this.timedOut) {
+    if (this.callerLeft || this.phase !== 'connecting' || attempt !== this.sent || this.timedOut) {
       this.lane.pool.release(connection);
       return;
     }
@@ -416,7 +420,7 @@ export class Exchange implements UpstreamListener, DeadlineHolder {
       method: this.head.method,
       route: routeOf(this.head.target),
       status: this.headSent ? this.status : 0,
-      attempts: this.attempts,
+      attempts: this.sent,
       startTimeUnixNano: wallClockNs(this.started),
       durationNs: BigInt(Math.round((now - this.started) * 1e6)),
       traceId: this.trace.traceId,
