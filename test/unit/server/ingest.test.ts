@@ -25,7 +25,54 @@ function recordingWriter(): StoreWriter & { transactions: string[][] } {
   };
 }
 
+/** A writer whose transactions end when the test says so. */
+function gatedWriter(): StoreWriter & { transactions: string[][]; finish: () => void } {
+  const transactions: string[][] = [];
+  const open: (() => void)[] = [];
+  return {
+    transactions,
+    finish: () => open.shift()?.(),
+    write: (_signal, records) => {
+      transactions.push((records as LogRecord[]).map((record) => record.body));
+      return new Promise((resolve) => open.push(() => resolve(records.length)));
+    },
+    enforceRetention: () => Promise.resolve({ logs: 0, spans: 0, metrics: 0 }),
+    close: () => Promise.resolve(),
+  };
+}
+
+/** One turn of the event loop: immediates queued before this one have run. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 describe('ingest', () => {
+  test('by default a request that finds the writer idle is committed on the next turn, not held for a delay', async () => {
+    const writer = gatedWriter();
+    const ingest = createIngest(writer);
+    const stored = ingest.submit('logs', [log('alone')], 1);
+    expect(writer.transactions).toEqual([]);
+    await nextTurn();
+    expect(writer.transactions).toEqual([['alone']]);
+    writer.finish();
+    await expect(stored).resolves.toBe(1);
+  });
+
+  test('requests that arrive while a commit runs wait for it, then go together in the next transaction', async () => {
+    const writer = gatedWriter();
+    const ingest = createIngest(writer);
+    const first = ingest.submit('logs', [log('first')], 1);
+    await nextTurn();
+    const later = [ingest.submit('logs', [log('second')], 1), ingest.submit('logs', [log('third')], 1)];
+    await nextTurn();
+    expect(writer.transactions).toEqual([['first']]);
+    writer.finish();
+    await expect(first).resolves.toBe(1);
+    await nextTurn();
+    expect(writer.transactions).toEqual([['first'], ['second', 'third']]);
+    writer.finish();
+    await expect(Promise.all(later)).resolves.toEqual([1, 1]);
+    expect(ingest.counters()).toMatchObject({ commits: 2, pendingRecords: 0 });
+  });
+
   test('requests that arrive together are committed in one transaction, each answered with its own count', async () => {
     const writer = recordingWriter();
     const ingest = createIngest(writer, { ...defaultIngestLimits, commitDelayMs: 5 });
