@@ -54,3 +54,37 @@ test('a backlog is sent whole, in larger batches, with at most two requests in f
   expect(Math.max(...sizes)).toBe(400);
   expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(5_000);
 });
+
+test('a trickle is not sent as a stream of tiny requests while the collector is slow to answer; close sends what is left', async () => {
+  const sizes: number[] = [];
+  let release: (() => void) | undefined;
+  server = http.createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      sizes.push(Number(body));
+      // Held until the test lets it go: records arrive meanwhile.
+      release = () => response.end();
+    });
+  });
+  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  // No flush timer within the test: only the first flush and close send.
+  exporter = new OtlpExporter<number>({ endpoint: `http://127.0.0.1:${port}`, encodeTraces: (batch) => Buffer.from(String(batch.length)), batchSize: 100, maxQueue: 10_000, flushIntervalMs: 3_600_000 });
+  exporter.push(1);
+  const first = exporter.flush();
+  while (!release) await new Promise((resolve) => setTimeout(resolve, 5));
+  for (let i = 0; i < 3; i++) exporter.push(i);
+  release();
+  await first;
+  // The three records that came in while the first request was out wait: they are not a full batch.
+  expect(sizes).toEqual([1]);
+  expect(exporter.stats()).toMatchObject({ sent: 1, queued: 3 });
+  release = undefined;
+  const closing = exporter.close();
+  while (!release) await new Promise((resolve) => setTimeout(resolve, 5));
+  release();
+  await closing;
+  exporter = undefined;
+  expect(sizes).toEqual([1, 3]);
+});

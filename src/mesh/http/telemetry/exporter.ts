@@ -50,6 +50,8 @@ export class OtlpExporter<T> {
   private queue: T[] = [];
   /** Requests in flight (at most MAX_IN_FLIGHT). */
   private inFlight = 0;
+  /** Set by close(): the last flush sends everything. */
+  private closing = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly tracesUrl: URL;
   private readonly metricsUrl: URL;
@@ -103,11 +105,16 @@ export class OtlpExporter<T> {
     await Promise.all(senders);
   }
 
-  /** One sender: takes batches off the queue until it is empty or a send fails. */
+  /**
+   * One sender: takes batches off the queue until it is empty or a send fails. After its first
+   * batch it goes on only while a full batch waits (or the exporter is closing): the few records
+   * that came in while a request was out wait for the next flush, so a collector slow to answer
+   * does not turn a trickle of spans into a stream of tiny requests.
+   */
   private async sendQueued(): Promise<void> {
     this.inFlight++;
     try {
-      while (this.queue.length > 0) {
+      for (let first = true; this.queue.length > 0 && (first || this.closing || this.queue.length >= this.batchSize); first = false) {
         // A backlog goes in larger requests: the collector's cost is largely per request.
         const size = this.queue.length > 2 * this.batchSize ? BACKLOG_BATCHES * this.batchSize : this.batchSize;
         const batch = this.queue.splice(0, size);
@@ -135,6 +142,7 @@ export class OtlpExporter<T> {
   async close(): Promise<void> {
     if (this.closed) return;
     for (const timer of this.timers) clearInterval(timer);
+    this.closing = true;
     await this.flush();
     await this.sendMetrics();
     this.closed = true;
