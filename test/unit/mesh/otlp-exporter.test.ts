@@ -57,14 +57,26 @@ test('a backlog is sent whole, in larger batches, with at most two requests in f
 
 test('a trickle is not sent as a stream of tiny requests while the collector is slow to answer; close sends what is left', async () => {
   const sizes: number[] = [];
-  let release: (() => void) | undefined;
+  // A holder: TypeScript does not see the server's callback set it while the test waits.
+  const held: { release?: () => void } = {};
+  /** Waits for the request the collector holds, and takes the function that answers it. */
+  const heldRequest = async (): Promise<() => void> => {
+    for (;;) {
+      const release = held.release;
+      if (release) {
+        delete held.release;
+        return release;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
   server = http.createServer((request, response) => {
     let body = '';
     request.on('data', (chunk: Buffer) => (body += chunk.toString()));
     request.on('end', () => {
       sizes.push(Number(body));
       // Held until the test lets it go: records arrive meanwhile.
-      release = () => response.end();
+      held.release = () => response.end();
     });
   });
   await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
@@ -73,17 +85,15 @@ test('a trickle is not sent as a stream of tiny requests while the collector is 
   exporter = new OtlpExporter<number>({ endpoint: `http://127.0.0.1:${port}`, encodeTraces: (batch) => Buffer.from(String(batch.length)), batchSize: 100, maxQueue: 10_000, flushIntervalMs: 3_600_000 });
   exporter.push(1);
   const first = exporter.flush();
-  while (!release) await new Promise((resolve) => setTimeout(resolve, 5));
+  const answerFirst = await heldRequest();
   for (let i = 0; i < 3; i++) exporter.push(i);
-  release();
+  answerFirst();
   await first;
   // The three records that came in while the first request was out wait: they are not a full batch.
   expect(sizes).toEqual([1]);
   expect(exporter.stats()).toMatchObject({ sent: 1, queued: 3 });
-  release = undefined;
   const closing = exporter.close();
-  while (!release) await new Promise((resolve) => setTimeout(resolve, 5));
-  release();
+  (await heldRequest())();
   await closing;
   exporter = undefined;
   expect(sizes).toEqual([1, 3]);
