@@ -17,7 +17,7 @@ import { planFaults, type FaultPlan } from './message-toxics.js';
 import type { Replica } from './replicas.js';
 import { backoffDelayMs, isRetryable } from './resilience.js';
 import { pathOf, routeOf } from './route.js';
-import { formatTraceparent, newSpanId, readTraceparent, wallClockNs } from './trace-context.js';
+import { formatTraceparent, newSpanId, readTraceparent, wallClockNs, type TraceContext } from './trace-context.js';
 import { sampleTrace } from './telemetry/recorder.js';
 import { passUpgrade } from './upgrade.js';
 
@@ -33,19 +33,8 @@ function originForm(target: string): string {
 
 /** Handles one request; never throws (a failure answers 502 or resets). */
 export function forwardRequest(context: ForwardContext, request: IncomingMessage, response: ServerResponse): void {
-  const started = performance.now();
-  const startNs = wallClockNs();
-  const method = request.method ?? 'GET';
-  const target = request.url ?? '/';
-  const path = pathOf(target);
-  const callerAddress = plainIp(request.socket.remoteAddress);
-  const trace = readTraceparent(request.headers.traceparent);
-  const sampled = sampleTrace(context.telemetry, trace);
-  const clientSpanId = newSpanId();
-  const serverSpanId = newSpanId();
-  const outcome: Outcome = { attempts: 0, upstream: undefined, error: undefined, faults: [] };
-  const toxics = context.messageToxics;
-  const plan = toxics.length === 0 ? undefined : planFaults(toxics, { method, path, headers: request.headers }, context.random);
+  const arrival = arrive(context, request);
+  const { method, target, trace, serverSpanId, callerAddress, plan, outcome } = arrival;
   const counters = context.counters;
   counters.requests++;
   counters.active++;
@@ -59,29 +48,71 @@ export function forwardRequest(context: ForwardContext, request: IncomingMessage
       gone.cancel();
       outcome.error ??= 'the response was not completed';
     }
-    if (outcome.faults.length > 0) counters.faulted++;
-    context.telemetry.record({
-      caller: context.resolveCaller(callerAddress),
-      callerAddress,
-      method,
-      route: routeOf(target),
-      status: response.headersSent ? response.statusCode : 0,
-      attempts: outcome.attempts,
-      startTimeUnixNano: startNs,
-      durationNs: BigInt(Math.round((performance.now() - started) * 1e6)),
-      traceId: trace.traceId,
-      parentSpanId: trace.parentSpanId,
-      clientSpanId,
-      serverSpanId,
-      upstream: outcome.upstream,
-      error: outcome.error,
-      faults: outcome.faults,
-      sampled,
-    });
+    recordArrival(context, arrival, response.headersSent ? response.statusCode : 0);
   });
   run(context, request, response, { method, target, trace, serverSpanId, callerAddress, plan, outcome, signal: gone, body }).catch((error: unknown) => {
     if (!gone.cancelled) outcome.error = error instanceof Error ? error.message : String(error);
     answer(response, 502, `mesh: ${outcome.error ?? 'error'}`);
+  });
+}
+
+/** What a request (or an upgrade) is at its arrival: its trace, its span ids, its fault plan, and the outcome filled in as it goes. */
+interface Arrival {
+  method: string;
+  target: string;
+  started: number;
+  startNs: bigint;
+  callerAddress: string;
+  trace: TraceContext;
+  sampled: boolean;
+  clientSpanId: string;
+  serverSpanId: string;
+  plan: FaultPlan | undefined;
+  outcome: Outcome;
+}
+
+function arrive(context: ForwardContext, request: IncomingMessage): Arrival {
+  const method = request.method ?? 'GET';
+  const target = request.url ?? '/';
+  const trace = readTraceparent(request.headers.traceparent);
+  const toxics = context.messageToxics;
+  const started = performance.now();
+  return {
+    method,
+    target,
+    started,
+    startNs: wallClockNs(started),
+    callerAddress: plainIp(request.socket.remoteAddress),
+    trace,
+    sampled: sampleTrace(context.telemetry, trace),
+    clientSpanId: newSpanId(),
+    serverSpanId: newSpanId(),
+    plan: toxics.length === 0 ? undefined : planFaults(toxics, { method, path: pathOf(target), headers: request.headers }, context.random),
+    outcome: { attempts: 0, upstream: undefined, error: undefined, faults: [] },
+  };
+}
+
+/** Records a request (or an upgrade) once it is over, with the status its caller got (0: none). */
+function recordArrival(context: ForwardContext, arrival: Arrival, status: number): void {
+  const { outcome } = arrival;
+  if (outcome.faults.length > 0) context.counters.faulted++;
+  context.telemetry.record({
+    caller: context.resolveCaller(arrival.callerAddress),
+    callerAddress: arrival.callerAddress,
+    method: arrival.method,
+    route: routeOf(arrival.target),
+    status,
+    attempts: outcome.attempts,
+    startTimeUnixNano: arrival.startNs,
+    durationNs: BigInt(Math.round((performance.now() - arrival.started) * 1e6)),
+    traceId: arrival.trace.traceId,
+    parentSpanId: arrival.trace.parentSpanId,
+    clientSpanId: arrival.clientSpanId,
+    serverSpanId: arrival.serverSpanId,
+    upstream: outcome.upstream,
+    error: outcome.error,
+    faults: outcome.faults,
+    sampled: arrival.sampled,
   });
 }
 
@@ -245,38 +276,10 @@ function backoff(context: ForwardContext, retry: number, signal: Cancel): Promis
  * proxy passes frames as bytes: no fault applies to them.
  */
 export function forwardUpgrade(context: ForwardContext, request: IncomingMessage, socket: Socket, head: Buffer, onUpstream: (upstream: Socket) => void): void {
-  const started = performance.now();
-  const startNs = wallClockNs();
-  const callerAddress = plainIp(request.socket.remoteAddress);
-  const trace = readTraceparent(request.headers.traceparent);
-  const sampled = sampleTrace(context.telemetry, trace);
-  const serverSpanId = newSpanId();
-  const clientSpanId = newSpanId();
-  const outcome: Outcome = { attempts: 0, upstream: undefined, error: undefined, faults: [] };
-  const toxics = context.messageToxics;
-  const plan = toxics.length === 0 ? undefined : planFaults(toxics, { method: request.method ?? 'GET', path: pathOf(request.url ?? '/'), headers: request.headers }, context.random);
+  const arrival = arrive(context, request);
+  const { trace, serverSpanId, callerAddress, plan, outcome } = arrival;
   context.counters.upgrades++;
-  const record = (status: number): void => {
-    if (outcome.faults.length > 0) context.counters.faulted++;
-    context.telemetry.record({
-      caller: context.resolveCaller(callerAddress),
-      callerAddress,
-      method: request.method ?? 'GET',
-      route: routeOf(request.url ?? '/'),
-      status,
-      attempts: outcome.attempts,
-      startTimeUnixNano: startNs,
-      durationNs: BigInt(Math.round((performance.now() - started) * 1e6)),
-      traceId: trace.traceId,
-      parentSpanId: trace.parentSpanId,
-      clientSpanId,
-      serverSpanId,
-      upstream: outcome.upstream,
-      error: outcome.error,
-      faults: outcome.faults,
-      sampled,
-    });
-  };
+  const record = (status: number): void => recordArrival(context, arrival, status);
   const connect = (): void => {
     const replica = context.replicas.pick();
     outcome.attempts = 1;
