@@ -65,10 +65,13 @@ export function requestedHost(head: string): { host: string } | { missing: true 
     if (host !== undefined) return { invalid: true }; // RFC 9112 §3.2: more than one Host is a 400
     host = field[2] ?? '';
   }
-  // An absolute-form target's authority wins over Host (RFC 9112 §3.2.2).
-  const authority = ABSOLUTE_TARGET.exec(target)?.[1];
-  const named = hostnameOf(authority ?? host ?? '');
+  const named = hostnameOf(namedHost(target, host) ?? '');
   return named === '' ? { missing: true } : { host: named };
+}
+
+/** The host a request names: an absolute-form target's authority, which wins over Host (RFC 9112 §3.2.2), else Host. */
+export function namedHost(target: string | undefined, host: string | undefined): string | undefined {
+  return (target !== undefined && !target.startsWith('/') ? ABSOLUTE_TARGET.exec(target)?.[1] : undefined) ?? host;
 }
 
 /** A listening socket whose connections go to the proxy of the service their Host names. */

@@ -19,7 +19,7 @@ import { UpstreamPool } from './fast/upstream-pool.js';
 import { ANSWER_LINGER_MS } from './first-head.js';
 import { answer } from './faults.js';
 import { forwardRequest, forwardUpgrade, type ForwardContext } from './forward.js';
-import type { HostRouter } from './host-router.js';
+import { namedHost, type HostRouter } from './host-router.js';
 import { HttpToxicCollection } from './http-toxics.js';
 import { createMeshToxicCatalog } from './message-toxics.js';
 import { ReplicaSet } from './replicas.js';
@@ -475,7 +475,7 @@ export class HttpProxy implements MeshProxy {
   }
 
   private onRequest(request: IncomingMessage, response: ServerResponse): void {
-    if (this.sharedPort && !this.sharedPort.router.serves(authorityOf(request.url) ?? request.headers.host, this)) {
+    if (this.sharedPort && !this.sharedPort.router.serves(namedHost(request.url, request.headers.host), this)) {
       answer(response, 421, `mesh: this connection is ${this.service ?? this.name}'s; a request for another host needs a connection of its own`, true);
       return;
     }
@@ -514,9 +514,4 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
   const proxy = new HttpProxy(options);
   await proxy.enable();
   return proxy;
-}
-
-/** The authority of an absolute-form request target (`http://host:port/…`), else undefined. */
-function authorityOf(target: string | undefined): string | undefined {
-  return target && !target.startsWith('/') ? /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(target)?.[1] : undefined;
 }
