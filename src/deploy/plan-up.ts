@@ -218,9 +218,9 @@ const REPLACING = new Set(['create-container', 'recreate-container', 'restart-co
 function addDependencyRestarts(stack: Stack, services: ServiceSteps[], byService: Map<string, ObservedContainer[]>): void {
   const replaced = new Set<string>();
   for (const steps of services) {
-    // A replaced mesh proxy does not count: callers reach the service by the same name throughout.
-    if (steps.operations.some((op) => REPLACING.has(op.type) && op.role === undefined)) replaced.add(steps.service);
-    if (steps.operations.some((op) => op.role === undefined)) continue;
+    // Replica steps only: the mesh proxies have steps of their own (a replaced proxy keeps the service's name).
+    if (steps.operations.some((op) => REPLACING.has(op.type))) replaced.add(steps.service);
+    if (steps.operations.length > 0) continue;
     const service = serviceOf(stack, steps.service);
     const trigger = Object.entries(service.dependsOn).find(([dependency, { restart }]) => restart && replaced.has(dependency));
     if (!trigger) continue;
@@ -236,7 +236,7 @@ function addDependencyRestarts(stack: Stack, services: ServiceSteps[], byService
         cause: `dependency ${trigger[0]} replaced`,
       });
     }
-    if (steps.operations.some((op) => op.role === undefined)) replaced.add(steps.service);
+    if (steps.operations.length > 0) replaced.add(steps.service);
   }
 }
 
